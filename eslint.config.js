@@ -1,0 +1,71 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/**
+ * Layering (docs/design.md §2): data flows one way. Each entry lists the src/ layers a folder may
+ * NOT import. Import specifiers are relative, so a `**\/<layer>/**` pattern catches every depth.
+ */
+const layers = ['core', 'source', 'volume', 'changes', 'plan', 'pipeline', 'workers', 'repository', 'infra', 'scheduler', 'job', 'cli'];
+const allowed = {
+  core: [],
+  source: ['core'],
+  volume: ['core', 'source'],
+  changes: ['core'],
+  plan: ['core', 'source', 'volume', 'changes'],
+  workers: ['core'],
+  repository: ['core', 'source', 'workers'],
+  pipeline: ['core', 'source', 'volume', 'changes', 'plan', 'workers', 'repository'],
+  infra: ['core'],
+  scheduler: ['core', 'infra'],
+  job: ['core', 'source', 'volume', 'changes', 'plan', 'pipeline', 'workers', 'repository', 'infra', 'scheduler'],
+};
+
+/** @param {string} layer */
+function forbiddenFor(layer) {
+  const ok = new Set([layer, ...(allowed[/** @type {keyof typeof allowed} */ (layer)] ?? [])]);
+  return layers.filter((l) => !ok.has(l)).map((l) => `**/${l}/**`);
+}
+
+const layerRules = Object.keys(allowed).map((layer) => ({
+  files: [`src/${layer}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          { group: forbiddenFor(layer), message: `layering (design.md §2): src/${layer} may import only ${allowed[/** @type {keyof typeof allowed} */ (layer)].join(', ') || 'nothing else in src'}` },
+          { group: ['**/index.js', '../index.js'], message: 'stages must not import the public API barrel' },
+        ],
+      },
+    ],
+  },
+}));
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/out/**', 'native-fixtures/images/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  ...layerRules,
+  {
+    // The byte format is pure: encode/decode only, no I/O and nothing else from src but the error catalog.
+    files: ['src/repository/format/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['../*', '!../../errors.js', 'node:fs', 'node:fs/*'], message: 'repository/format is pure: only errors.ts and its own files' }] }],
+    },
+  },
+  {
+    // The CLI is a thin shell over the public API (design.md §2).
+    files: ['src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: layers.filter((l) => l !== 'cli').map((l) => `**/${l}/**`), message: 'cli/ sees only the public API (src/index.ts)' }] }],
+    },
+  },
+);
