@@ -24,7 +24,10 @@ const allowed = {
 /** @param {string} layer */
 function forbiddenFor(layer) {
   const ok = new Set([layer, ...(allowed[/** @type {keyof typeof allowed} */ (layer)] ?? [])]);
-  return layers.filter((l) => !ok.has(l)).map((l) => `**/${l}/**`);
+  const groups = layers.filter((l) => !ok.has(l)).map((l) => `**/${l}/**`);
+  // Workers seal blobs in the repository's byte format, which is pure (no I/O) and safe to share.
+  if (layer === 'workers') groups.push('!**/repository/format/**');
+  return groups;
 }
 
 const layerRules = Object.keys(allowed).map((layer) => ({
