@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
  * Layering (docs/design.md §2): data flows one way. Each entry lists the src/ layers a folder may
  * NOT import. Import specifiers are relative, so a `**\/<layer>/**` pattern catches every depth.
  */
-const layers = ['core', 'source', 'volume', 'changes', 'plan', 'pipeline', 'workers', 'repository', 'infra', 'scheduler', 'job', 'cli'];
+const layers = ['core', 'source', 'volume', 'changes', 'plan', 'pipeline', 'workers', 'repository', 'infra', 'scheduler', 'fixtures', 'job', 'cli'];
 const allowed = {
   core: [],
   source: ['core'],
@@ -18,7 +18,9 @@ const allowed = {
   pipeline: ['core', 'source', 'volume', 'changes', 'plan', 'workers', 'repository'],
   infra: ['core'],
   scheduler: ['core', 'infra'],
-  job: ['core', 'source', 'volume', 'changes', 'plan', 'pipeline', 'workers', 'repository', 'infra', 'scheduler'],
+  // Generator of simulated infrastructures (guest disks, change maps, infra.json): writes through source/.
+  fixtures: ['core', 'source', 'volume', 'changes', 'infra'],
+  job: ['core', 'source', 'volume', 'changes', 'plan', 'pipeline', 'workers', 'repository', 'infra', 'scheduler', 'fixtures'],
 };
 
 /** @param {string} layer */
