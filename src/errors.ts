@@ -58,6 +58,7 @@ export const ERROR_CATALOG = {
   DM_ERR_VHDX_PARENT_LINKAGE: entry('badInput', "the parent's DataWriteGuid does not match parent_linkage"),
   DM_ERR_VHDX_CHAIN: entry('badInput', 'the differencing chain is cyclic, too deep or inconsistent'),
   DM_ERR_VHDX_WRITE_OPTION: entry('usage', 'a VHDX writer option is out of range'),
+  DM_ERR_VHDX_WRITE_RANGE: entry('usage', 'a VHDX write is not sector-aligned or ends past the virtual size'),
 
   // ── guest volumes ──
   DM_ERR_PART_TABLE: entry('badInput', 'the partition table is invalid'),
