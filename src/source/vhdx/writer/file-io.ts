@@ -1,0 +1,21 @@
+/** Positional file writes that finish the job (short writes retried) and map errors to the catalog. */
+import type { FileHandle } from 'node:fs/promises';
+import { fromSystemError } from '../../../errors.js';
+
+export async function writeFully(
+  fh: FileHandle,
+  file: string,
+  data: Uint8Array,
+  position: number,
+): Promise<void> {
+  let done = 0;
+  try {
+    while (done < data.length) {
+      const { bytesWritten } = await fh.write(data, done, data.length - done, position + done);
+      if (bytesWritten <= 0) throw new Error('write returned 0 bytes');
+      done += bytesWritten;
+    }
+  } catch (err) {
+    throw fromSystemError(err, 'write', file);
+  }
+}
