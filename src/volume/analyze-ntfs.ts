@@ -1,0 +1,196 @@
+/**
+ * BitLooker analysis of one NTFS volume: free clusters from $Bitmap, clusters of excluded files, and
+ * the sanity checks that decide whether the volume may contribute skip ranges at all.
+ */
+import type { DiskSource } from '../source/disk-source.js';
+import { dmError, isDmError } from '../errors.js';
+import { scanFreeClusters } from './ntfs/bitmap.js';
+import { filesBeneath, fileClusters, resolvePath, ROOT_RECORD } from './ntfs/files.js';
+import type { Mft } from './ntfs/mft.js';
+import { AttrType } from './ntfs/record.js';
+import { loadUpcase, simpleFold } from './ntfs/upcase.js';
+import { openNtfsVolume } from './ntfs/volume.js';
+import type { Partition } from './partitions/types.js';
+import { coalesce, overlaps, totalLength } from './ranges.js';
+import type { ByteRange } from './ranges.js';
+
+export type VolumeStatus = 'ok' | 'dirty' | 'invalid' | 'unsupported';
+
+export interface ExcludedFile {
+  readonly path: string;
+  readonly bytes: number;
+  /** Disk byte ranges, sorted and coalesced. */
+  readonly extents: ByteRange[];
+}
+
+export interface VolumeAnalysis {
+  readonly partitionIndex: number;
+  readonly offset: number;
+  readonly length: number;
+  readonly kind: 'ntfs' | 'other';
+  readonly status: VolumeStatus;
+  readonly clusterSize: number;
+  readonly totalClusters: number;
+  readonly clustersInUse: number;
+  readonly version?: string;
+  readonly excluded: ExcludedFile[];
+  readonly warnings: string[];
+  /** Why the volume is read whole, when an NTFS structure was at fault. */
+  readonly error?: { code: string; message: string };
+}
+
+export interface SwapExclusion {
+  readonly pagefile: boolean;
+  readonly hiberfil: boolean;
+  readonly swapfile: boolean;
+}
+
+export interface NtfsAnalysisOptions {
+  readonly excludeSwap: SwapExclusion;
+  readonly exclude: readonly string[];
+}
+
+const SWAP_FILES: [keyof SwapExclusion, string][] = [
+  ['pagefile', '\\pagefile.sys'],
+  ['hiberfil', '\\hiberfil.sys'],
+  ['swapfile', '\\swapfile.sys'],
+];
+
+/** System files whose unnamed $DATA is metadata the $Bitmap must mark in use. */
+const METADATA_RECORDS = [1, 2, 4, 6, 7, 10];
+
+/** Analyses the NTFS volume in `part`; never throws for bad volume contents (read-whole instead). */
+export async function analyzeNtfsVolume(
+  source: DiskSource,
+  part: Partition,
+  options: NtfsAnalysisOptions,
+): Promise<{ volume: VolumeAnalysis; skip: ByteRange[] }> {
+  const base = {
+    partitionIndex: part.index,
+    offset: part.offset,
+    length: part.length,
+    kind: 'ntfs' as const,
+  };
+  const warnings: string[] = [];
+  let geometry = { clusterSize: 0, totalClusters: 0, clustersInUse: 0 };
+  let version: string | undefined;
+  try {
+    const vol = await openNtfsVolume(source, part.offset, part.length);
+    warnings.push(...vol.warnings);
+    const { boot, mft, info } = vol;
+    version = `${info.major}.${info.minor}`;
+    const scan = await scanFreeClusters(mft);
+    geometry = {
+      clusterSize: boot.clusterSize,
+      totalClusters: boot.totalClusters,
+      clustersInUse: boot.totalClusters - scan.freeClusters,
+    };
+    const readWhole = (status: VolumeStatus, why: string): { volume: VolumeAnalysis; skip: ByteRange[] } => {
+      warnings.push(`${why}: volume read whole`);
+      return { volume: { ...base, status, ...geometry, version, excluded: [], warnings }, skip: [] };
+    };
+    if (info.major !== 3) return readWhole('unsupported', `NTFS version ${version} not supported`);
+    if (info.dirty) return readWhole('dirty', 'NTFS volume is marked dirty');
+
+    // Sanity: every metadata cluster must be in use in the $Bitmap, or the bitmap is not trustworthy.
+    const free: ByteRange[] = [];
+    for (let i = 0; i < scan.free.length; i += 2)
+      free.push({ offset: scan.free[i]!, length: scan.free[i + 1]! });
+    const metadata = await metadataClusters(mft);
+    if (overlaps(free, metadata)) {
+      throw dmError('DM_ERR_NTFS_BITMAP', '$Bitmap marks metadata clusters ($MFT, $LogFile, ...) free', {
+        file: source.path,
+        field: '$Bitmap',
+      });
+    }
+
+    const fold = (await loadUpcase(mft)) ?? simpleFold;
+    const excluded: ExcludedFile[] = [];
+    const excludedClusters: ByteRange[] = [];
+    const targets: { path: string; quiet: boolean }[] = [
+      ...SWAP_FILES.filter(([k]) => options.excludeSwap[k]).map(([, path]) => ({ path, quiet: true })),
+      ...options.exclude.map((path) => ({ path, quiet: false })),
+    ];
+    for (const t of targets) {
+      const found = await resolveQuiet(mft, fold, t.path);
+      if (!found) {
+        if (!t.quiet) warnings.push(`exclusion "${t.path}" not found on this volume`);
+        continue;
+      }
+      if (found.record < 16 || found.record === ROOT_RECORD) {
+        warnings.push(`exclusion "${t.path}" names NTFS metadata or the root: not excluded`);
+        continue;
+      }
+      const records = found.isDirectory ? await filesBeneath(mft, found.record) : [found.record];
+      const clusters: ByteRange[] = [];
+      for (const r of records) {
+        for (const run of (await fileClusters(mft, r)).runs)
+          clusters.push({ offset: run.lcn, length: run.length });
+      }
+      const merged = coalesce(clusters);
+      if (overlaps(merged, metadata)) {
+        throw dmError('DM_ERR_NTFS_RUNLIST', `clusters of "${t.path}" overlap NTFS metadata`, {
+          file: source.path,
+          field: t.path,
+        });
+      }
+      excludedClusters.push(...merged);
+      const cs = boot.clusterSize;
+      excluded.push({
+        path: t.path,
+        bytes: totalLength(merged) * cs,
+        extents: merged.map((r) => ({ offset: part.offset + r.offset * cs, length: r.length * cs })),
+      });
+    }
+    const cs = boot.clusterSize;
+    const skip = coalesce([...free, ...excludedClusters]).map((r) => ({
+      offset: part.offset + r.offset * cs,
+      length: r.length * cs,
+    }));
+    return { volume: { ...base, status: 'ok', ...geometry, version, excluded, warnings }, skip };
+  } catch (err) {
+    const code = isDmError(err) ? err.code : 'DM_ERR_INTERNAL';
+    const message = err instanceof Error ? err.message : String(err);
+    warnings.push(`${code}: ${message}: volume read whole`);
+    return {
+      volume: {
+        ...base,
+        status: 'invalid',
+        ...geometry,
+        ...(version ? { version } : {}),
+        excluded: [],
+        warnings,
+        error: { code, message },
+      },
+      skip: [],
+    };
+  }
+}
+
+async function resolveQuiet(
+  mft: Mft,
+  fold: (s: string) => string,
+  path: string,
+): Promise<{ record: number; isDirectory: boolean } | undefined> {
+  try {
+    return await resolvePath(mft, fold, path);
+  } catch (err) {
+    if (isDmError(err, 'DM_ERR_NTFS_NOT_FOUND')) return undefined;
+    throw err;
+  }
+}
+
+/** Cluster ranges of $MFT, system files' data and the root index: sorted, coalesced, always in use. */
+async function metadataClusters(mft: Mft): Promise<ByteRange[]> {
+  const out: ByteRange[] = [{ offset: 0, length: 1 }];
+  for (const r of mft.mftRuns) if (r.lcn >= 0) out.push({ offset: r.lcn, length: r.length });
+  for (const rec of [...METADATA_RECORDS, ROOT_RECORD]) {
+    const { attributes } = await mft.attributes(rec);
+    const s =
+      rec === ROOT_RECORD
+        ? await mft.stream(attributes, AttrType.indexAllocation, '$I30')
+        : await mft.stream(attributes, AttrType.data, '');
+    for (const r of s?.runs ?? []) if (r.lcn >= 0) out.push({ offset: r.lcn, length: r.length });
+  }
+  return coalesce(out);
+}

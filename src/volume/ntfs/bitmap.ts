@@ -1,0 +1,104 @@
+/** $Bitmap (record 6): one bit per cluster, 1 = in use. Scanned in bounded chunks into free runs. */
+import { dmError } from '../../errors.js';
+import type { Mft } from './mft.js';
+import { AttrType } from './record.js';
+import { readStream } from './stream.js';
+
+/** Bitmap bytes read per step: bounded memory whatever the volume size. */
+const CHUNK = 1 << 20;
+
+export interface FreeScan {
+  readonly freeClusters: number;
+  /** Free cluster runs, ascending: [lcn0, len0, lcn1, len1, ...] (flat, to keep big lists compact). */
+  readonly free: number[];
+}
+
+/** Reads the $Bitmap and reports free runs within [0, totalClusters). Throws DM_ERR_NTFS_BITMAP. */
+export async function scanFreeClusters(mft: Mft): Promise<FreeScan> {
+  const total = mft.boot.totalClusters;
+  const file = mft.geo.source.path;
+  const { attributes } = await mft.attributes(6);
+  const data = await mft.stream(attributes, AttrType.data, '');
+  const need = Math.ceil(total / 8);
+  if (!data) throw dmError('DM_ERR_NTFS_BITMAP', '$Bitmap has no unnamed $DATA', { file, field: '$Bitmap' });
+  if (data.dataSize < need || data.initializedSize < need) {
+    throw dmError(
+      'DM_ERR_NTFS_BITMAP',
+      `$Bitmap holds ${Math.min(data.dataSize, data.initializedSize)} bytes, the volume needs ${need} (${total} clusters)`,
+      { file, field: '$Bitmap data_size' },
+    );
+  }
+  const scanner = new BitScanner(total);
+  if (!data.nonResident) {
+    scanner.feed(data.value!, 0);
+  } else {
+    const buf = new Uint8Array(Math.min(CHUNK, need + 3) & ~3);
+    for (let pos = 0; pos < need; pos += buf.length) {
+      const n = Math.min(buf.length, need - pos);
+      // A hole in the bitmap would read as "all free": refuse it (allowSparse false).
+      await readStream(mft.geo, data.runs, pos, n, buf, 0, 'DM_ERR_NTFS_BITMAP', '$Bitmap', false);
+      scanner.feed(n === buf.length ? buf : buf.subarray(0, n), pos * 8);
+    }
+  }
+  return scanner.finish();
+}
+
+/** Turns bitmap bytes into free runs; words of all-ones or all-zeros are taken whole. */
+export class BitScanner {
+  private freeStart = -1;
+  private freeCount = 0;
+  private readonly free: number[] = [];
+
+  constructor(private readonly total: number) {}
+
+  /** `bytes` covers clusters from `firstCluster` (a multiple of 8) on; bits past `total` are ignored. */
+  feed(bytes: Uint8Array, firstCluster: number): void {
+    const limit = Math.min(bytes.length * 8, this.total - firstCluster);
+    if (limit <= 0) return;
+    const words =
+      bytes.byteOffset % 4 === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, limit >>> 5) : undefined;
+    let i = 0;
+    if (words) {
+      for (let w = 0; w < words.length; w++) {
+        const v = words[w]!;
+        const c = firstCluster + w * 32;
+        if (v === 0xffffffff) this.used(c);
+        else if (v === 0) this.unused(c, 32);
+        else this.bits(v, c, 32);
+      }
+      i = words.length * 32;
+    }
+    for (; i < limit; i += 8) {
+      const n = Math.min(8, limit - i);
+      const v = bytes[i >>> 3]!;
+      const c = firstCluster + i;
+      if (n === 8 && v === 0xff) this.used(c);
+      else if (n === 8 && v === 0) this.unused(c, 8);
+      else this.bits(v, c, n);
+    }
+  }
+
+  private used(c: number): void {
+    if (this.freeStart >= 0) {
+      this.free.push(this.freeStart, c - this.freeStart);
+      this.freeStart = -1;
+    }
+  }
+
+  private unused(c: number, n: number): void {
+    if (this.freeStart < 0) this.freeStart = c;
+    this.freeCount += n;
+  }
+
+  private bits(v: number, c: number, n: number): void {
+    for (let b = 0; b < n; b++) {
+      if ((v >>> b) & 1) this.used(c + b);
+      else this.unused(c + b, 1);
+    }
+  }
+
+  finish(): FreeScan {
+    this.used(this.total);
+    return { freeClusters: this.freeCount, free: this.free };
+  }
+}

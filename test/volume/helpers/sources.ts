@@ -1,0 +1,60 @@
+/** Test-only DiskSources: a raw image file (positional fs reads) and an in-memory disk. */
+import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import type { DiskSource, Extent } from '../../../src/source/disk-source.js';
+import { dmError } from '../../../src/errors.js';
+
+function check(size: number, offset: number, length: number, path: string): void {
+  if (offset < 0 || length < 0 || offset + length > size) {
+    throw dmError('DM_ERR_SOURCE_RANGE', `read of ${length} at ${offset} outside ${size}`, { file: path });
+  }
+}
+
+export function memorySource(
+  bytes: Uint8Array,
+  sectorSize: 512 | 4096 = 512,
+  path = 'memory.img',
+): DiskSource {
+  return {
+    path,
+    format: 'raw',
+    virtualSize: bytes.length,
+    logicalSectorSize: sectorSize,
+    physicalSectorSize: sectorSize,
+    async read(buf, offset, length = buf.length, bufOffset = 0) {
+      check(bytes.length, offset, length, path);
+      buf.set(bytes.subarray(offset, offset + length), bufOffset);
+    },
+    *extents(offset = 0, length = bytes.length - offset): Iterable<Extent> {
+      yield { offset, length, kind: 'present' };
+    },
+    async close() {},
+  };
+}
+
+export function rawFileSource(path: string, sectorSize: 512 | 4096 = 512): DiskSource {
+  const fd = openSync(path, 'r');
+  const size = fstatSync(fd).size;
+  return {
+    path,
+    format: 'raw',
+    virtualSize: size,
+    logicalSectorSize: sectorSize,
+    physicalSectorSize: sectorSize,
+    async read(buf, offset, length = buf.length, bufOffset = 0) {
+      check(size, offset, length, path);
+      let done = 0;
+      while (done < length) {
+        const n = readSync(fd, buf, bufOffset + done, length - done, offset + done);
+        if (n === 0)
+          throw dmError('DM_ERR_SOURCE_TRUNCATED', 'short read', { file: path, offset: offset + done });
+        done += n;
+      }
+    },
+    *extents(offset = 0, length = size - offset): Iterable<Extent> {
+      yield { offset, length, kind: 'present' };
+    },
+    async close() {
+      closeSync(fd);
+    },
+  };
+}
