@@ -1,0 +1,178 @@
+/**
+ * One file of a VHDX chain: maps virtual ranges to its payload blocks, its sector bitmaps and its
+ * parent (formats.md §1.7–1.8), for reads and for the allocation map.
+ */
+import type { Extent, ExtentKind } from '../../disk-source.js';
+import { BatState } from '../format/constants.js';
+import { dataView } from '../format/bytes.js';
+import type { ImageFile } from './image-file.js';
+import type { ParsedVhdx } from './parse-vhdx.js';
+import { bitAt, runEnd, SectorBitmapCache } from './sector-bitmap-cache.js';
+
+export type IoMode = 'async' | 'sync';
+
+export class VhdxLayer {
+  readonly virtualSize: number;
+  private readonly blockSize: number;
+  private readonly chunkRatio: number;
+  private readonly sectorSize: number;
+  private readonly bat: DataView;
+  private readonly bitmaps: SectorBitmapCache;
+
+  constructor(
+    readonly file: ImageFile,
+    readonly parsed: ParsedVhdx,
+    readonly parent: VhdxLayer | undefined,
+    private readonly io: IoMode,
+  ) {
+    const m = parsed.metadata;
+    this.virtualSize = m.virtualSize;
+    this.blockSize = m.blockSize;
+    this.chunkRatio = parsed.geometry.chunkRatio;
+    this.sectorSize = m.logicalSectorSize;
+    this.bat = dataView(parsed.bat);
+    this.bitmaps = new SectorBitmapCache(file, this.bat, parsed.geometry);
+  }
+
+  private entry(block: number): number {
+    return block + Math.floor(block / this.chunkRatio);
+  }
+
+  private state(index: number): number {
+    return this.bat.getUint8(index * 8) & 7;
+  }
+
+  private fileOffset(index: number): number {
+    const lo = this.bat.getUint32(index * 8, true);
+    return this.bat.getUint32(index * 8 + 4, true) * 0x100000000 + ((lo & 0xfff00000) >>> 0);
+  }
+
+  private readFile(
+    buf: Uint8Array,
+    bufOffset: number,
+    length: number,
+    fileOffset: number,
+  ): Promise<void> | void {
+    if (this.io === 'sync') return this.file.readSync(buf, bufOffset, length, fileOffset, 'payload');
+    return this.file.readAsync(buf, bufOffset, length, fileOffset, 'payload');
+  }
+
+  /** Reads [vOffset, +length) of this layer's view (zeros past its end) into buf[bufOffset..]. */
+  async read(buf: Uint8Array, bufOffset: number, vOffset: number, length: number): Promise<void> {
+    if (vOffset + length > this.virtualSize) {
+      const keep = Math.max(0, this.virtualSize - vOffset);
+      buf.fill(0, bufOffset + keep, bufOffset + length);
+      length = keep;
+    }
+    const bs = this.blockSize;
+    while (length > 0) {
+      const block = Math.floor(vOffset / bs);
+      const inBlock = vOffset - block * bs;
+      let n = Math.min(length, bs - inBlock);
+      const index = this.entry(block);
+      const state = this.state(index);
+      if (state === BatState.FullyPresent) {
+        const fileOffset = this.fileOffset(index) + inBlock;
+        // Merge following FULLY_PRESENT blocks that are contiguous in the file: one read per run.
+        let next = block + 1;
+        while (n < length) {
+          const ni = this.entry(next);
+          if (this.state(ni) !== BatState.FullyPresent || this.fileOffset(ni) !== fileOffset + n) break;
+          n = Math.min(length, n + bs);
+          next++;
+        }
+        const p = this.readFile(buf, bufOffset, n, fileOffset);
+        if (p) await p;
+      } else if (state === BatState.PartiallyPresent) {
+        await this.readPartial(buf, bufOffset, block, index, inBlock, n);
+      } else if (state === BatState.NotPresent && this.parent) {
+        await this.parent.read(buf, bufOffset, vOffset, n);
+      } else {
+        buf.fill(0, bufOffset, bufOffset + n);
+      }
+      vOffset += n;
+      bufOffset += n;
+      length -= n;
+    }
+  }
+
+  /** Runs of equal sector-bitmap bits: 1 from this file, 0 from the parent at the same offset. */
+  private async readPartial(
+    buf: Uint8Array,
+    bufOffset: number,
+    block: number,
+    index: number,
+    inBlock: number,
+    length: number,
+  ): Promise<void> {
+    const bits = this.bitmaps.slice(block);
+    const ss = this.sectorSize;
+    const end = inBlock + length;
+    const lastSector = Math.ceil(end / ss);
+    let sector = Math.floor(inBlock / ss);
+    while (sector < lastSector) {
+      const bit = bitAt(bits, sector);
+      const stop = runEnd(bits, sector, lastSector, bit);
+      const from = Math.max(inBlock, sector * ss);
+      const to = Math.min(end, stop * ss);
+      const at = bufOffset + from - inBlock;
+      if (bit) {
+        const p = this.readFile(buf, at, to - from, this.fileOffset(index) + from);
+        if (p) await p;
+      } else if (this.parent) {
+        await this.parent.read(buf, at, block * this.blockSize + from, to - from);
+      } else {
+        buf.fill(0, at, at + to - from);
+      }
+      sector = stop;
+    }
+  }
+
+  /** Uncoalesced extents of [vOffset, +length) in this layer's view (absent past its end). */
+  *extents(vOffset: number, length: number): Generator<Extent> {
+    const end = vOffset + length;
+    const bs = this.blockSize;
+    while (vOffset < end) {
+      if (vOffset >= this.virtualSize) {
+        yield { offset: vOffset, length: end - vOffset, kind: 'absent' };
+        return;
+      }
+      const block = Math.floor(vOffset / bs);
+      const inBlock = vOffset - block * bs;
+      const n = Math.min(end, this.virtualSize, (block + 1) * bs) - vOffset;
+      const index = this.entry(block);
+      const state = this.state(index);
+      if (state === BatState.FullyPresent) yield { offset: vOffset, length: n, kind: 'present' };
+      else if (state === BatState.PartiallyPresent) yield* this.partialExtents(block, inBlock, n);
+      else if (state === BatState.NotPresent) {
+        if (this.parent) yield* this.parent.extents(vOffset, n);
+        else yield { offset: vOffset, length: n, kind: 'absent' };
+      } else yield { offset: vOffset, length: n, kind: 'zero' satisfies ExtentKind };
+      vOffset += n;
+    }
+  }
+
+  private *partialExtents(block: number, inBlock: number, length: number): Generator<Extent> {
+    const bits = this.bitmaps.slice(block);
+    const ss = this.sectorSize;
+    const base = block * this.blockSize;
+    const end = inBlock + length;
+    const lastSector = Math.ceil(end / ss);
+    let sector = Math.floor(inBlock / ss);
+    while (sector < lastSector) {
+      const bit = bitAt(bits, sector);
+      const stop = runEnd(bits, sector, lastSector, bit);
+      const from = Math.max(inBlock, sector * ss);
+      const to = Math.min(end, stop * ss);
+      if (bit) yield { offset: base + from, length: to - from, kind: 'present' };
+      else if (this.parent) yield* this.parent.extents(base + from, to - from);
+      else yield { offset: base + from, length: to - from, kind: 'absent' };
+      sector = stop;
+    }
+  }
+
+  /** This layer and its ancestors, child first. */
+  chain(): VhdxLayer[] {
+    return [this, ...(this.parent ? this.parent.chain() : [])];
+  }
+}
