@@ -105,16 +105,17 @@ async function copyPresent(
 async function writeNonZeroRuns(sink: Sink, data: Uint8Array, offset: number): Promise<number> {
   let written = 0;
   let runStart = -1;
-  for (let at = 0; at <= data.length; at += ZERO_SKIP_GRAIN) {
-    const stop = Math.min(at + ZERO_SKIP_GRAIN, data.length);
-    const zero = at === data.length || isZeroRange(data, at, stop);
+  const flush = async (runEnd: number): Promise<void> => {
+    await sink.write(data.subarray(runStart, runEnd), offset + runStart);
+    written += runEnd - runStart;
+    runStart = -1;
+  };
+  for (let at = 0; at < data.length; at += ZERO_SKIP_GRAIN) {
+    const zero = isZeroRange(data, at, Math.min(at + ZERO_SKIP_GRAIN, data.length));
     if (!zero && runStart < 0) runStart = at;
-    if (zero && runStart >= 0) {
-      await sink.write(data.subarray(runStart, at), offset + runStart);
-      written += at - runStart;
-      runStart = -1;
-    }
+    else if (zero && runStart >= 0) await flush(at);
   }
+  if (runStart >= 0) await flush(data.length);
   return written;
 }
 
