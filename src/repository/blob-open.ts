@@ -1,0 +1,72 @@
+/**
+ * Opening one frame read back from a pack: checks it is the blob the manifest names, then its
+ * CRC, then decrypts (GCM authenticates against identity, codec and length), decompresses and,
+ * when asked, re-hashes against the identity (workers/seal.ts openSealed).
+ *
+ * Restore skips the re-hash of *encrypted* frames: GCM already proves the bytes are the ones the
+ * writer sealed for this identity, and the hash is the slowest remaining step. Verify always
+ * re-hashes (it also catches a writer that sealed wrong bytes).
+ */
+import type { CodecIdValue } from '../core/blob.js';
+import { blobAad } from '../core/blob.js';
+import { dmError } from '../errors.js';
+import { openBlob } from '../workers/cipher/aes-gcm.js';
+import { decompressBlock } from '../workers/codecs/block-codec.js';
+import { openSealed } from '../workers/seal.js';
+import { bytesEqual } from './format/bytes.js';
+import { frameCrcMatches } from './format/frame.js';
+import type { Frame } from './pack-reader.js';
+
+export interface FrameKeys {
+  /** Blob key of the pack's session (from its header salt); undefined in a plain repository. */
+  readonly blobKey: Uint8Array | undefined;
+  readonly identityKey: Uint8Array | undefined;
+}
+
+export function openFrame(
+  f: Frame,
+  keys: FrameKeys,
+  file: string,
+  opts: { expected?: Uint8Array; rehash: boolean },
+): Uint8Array {
+  const at = { file, offset: f.offset };
+  if (opts.expected && !bytesEqual(opts.expected, f.header.identity))
+    throw dmError('DM_ERR_REPO_CORRUPT', 'the frame at this offset is not the blob the manifest names', at);
+  if (!frameCrcMatches(f.headerBytes, f.payload))
+    throw dmError('DM_ERR_REPO_CHECKSUM', 'blob frame fails its CRC-32C', at);
+  if (f.header.encrypted !== (keys.blobKey !== undefined))
+    throw dmError(
+      keys.blobKey ? 'DM_ERR_CRYPTO_AUTH' : 'DM_ERR_REPO_CORRUPT',
+      keys.blobKey
+        ? 'an unencrypted blob in an encrypted repository'
+        : 'an encrypted blob in a plain repository',
+      at,
+    );
+  const codec = f.header.codec as CodecIdValue;
+  const blob = {
+    identity: f.header.identity,
+    codec,
+    rawLength: f.header.rawLength,
+    payload: f.payload,
+    nonce: f.header.nonce,
+  };
+  try {
+    if (opts.rehash || !keys.blobKey) {
+      if (opts.rehash) return openSealed(blob, keys.blobKey, keys.identityKey);
+      const data = decompressBlock(codec, f.payload, f.header.rawLength);
+      return data;
+    }
+    const plain = openBlob(
+      keys.blobKey,
+      f.header.nonce!,
+      blobAad(blob.identity, codec, blob.rawLength),
+      f.payload,
+    );
+    return decompressBlock(codec, plain, f.header.rawLength);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'DM_ERR_CRYPTO_AUTH' || code === 'DM_ERR_CODEC' || code === 'DM_ERR_REPO_CHECKSUM')
+      throw dmError(code, `blob frame: ${(err as Error).message}`, at, err);
+    throw err;
+  }
+}

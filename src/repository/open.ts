@@ -1,0 +1,126 @@
+/**
+ * openRepository(dir, { create?, password? }): creates or opens a local repository.
+ *
+ * - `create: true` creates the repository when `dir` has no config (encrypted when a password is
+ *   given), else opens it. Without `create`, a missing config is DM_ERR_REPO_NOT_FOUND.
+ * - An encrypted repository needs the password: none → DM_ERR_CRYPTO_PASSWORD_REQUIRED, a wrong
+ *   one → DM_ERR_CRYPTO_PASSWORD. Opening never writes anything.
+ */
+import { randomBytes } from 'node:crypto';
+import { link, readFile, unlink } from 'node:fs/promises';
+import { dmError, fromSystemError, isDmError } from '../errors.js';
+import { toHex } from './format/bytes.js';
+import { KdfId } from './format/constants.js';
+import { configWrapAad, decodeConfig, encodeConfig } from './format/config.js';
+import type { RepoConfig } from './format/config.js';
+import { ensureDir, fsyncDir, writeAtomic } from './fs-util.js';
+import type { RepoHandle } from './handle.js';
+import { nodeIo } from './io.js';
+import type { RepoIo } from './io.js';
+import { deriveKek, newKdfParams, repoKeys, unwrapDataKey, wrapDataKey } from './keys.js';
+import type { RepoKeys } from './keys.js';
+import { paths } from './layout.js';
+
+export interface OpenRepositoryOptions {
+  readonly create?: boolean;
+  readonly password?: string;
+  /** scrypt cost for a new encrypted repository (log2 N, 10..22, default 17). Tests use less. */
+  readonly scryptLogN?: number;
+  /** File I/O the writers use; tests inject faults here. */
+  readonly io?: RepoIo;
+  readonly now?: () => number;
+}
+
+export interface Repository extends RepoHandle {
+  readonly createdMs: number;
+}
+
+async function readConfig(dir: string): Promise<RepoConfig | undefined> {
+  const file = paths.config(dir);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw fromSystemError(err, 'read', file);
+  }
+  return decodeConfig(new Uint8Array(bytes), file);
+}
+
+async function createConfig(dir: string, opts: OpenRepositoryOptions, now: number): Promise<void> {
+  const encrypted = opts.password !== undefined;
+  const zero = (n: number) => new Uint8Array(n);
+  let cfg: RepoConfig = {
+    version: 1,
+    encrypted,
+    repoId: randomBytes(16),
+    createdMs: now,
+    kdf: encrypted ? newKdfParams(opts.scryptLogN) : { id: KdfId.none, p1: 0, p2: 0, p3: 0, salt: zero(32) },
+    wrapNonce: zero(12),
+    wrappedKey: zero(32),
+    wrapTag: zero(16),
+  };
+  if (encrypted) {
+    const kek = await deriveKek(opts.password!, cfg.kdf, paths.config(dir));
+    const w = wrapDataKey(kek, configWrapAad(cfg), randomBytes(32));
+    cfg = { ...cfg, wrapNonce: w.nonce, wrappedKey: w.wrapped, wrapTag: w.tag };
+  }
+  await ensureDir(dir);
+  const io = opts.io ?? nodeIo;
+  const tmp = `${paths.config(dir)}.tmp-${process.pid}`;
+  // Written aside, then linked: link fails if another creator won, and we open theirs instead.
+  await writeAtomic(io, `${tmp}-w`, tmp, encodeConfig(cfg), dir);
+  try {
+    await link(tmp, paths.config(dir));
+    await fsyncDir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
+      throw fromSystemError(err, 'write', paths.config(dir));
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+}
+
+async function unlockKeys(
+  cfg: RepoConfig,
+  dir: string,
+  password: string | undefined,
+): Promise<RepoKeys | undefined> {
+  if (!cfg.encrypted) return undefined;
+  const file = paths.config(dir);
+  if (password === undefined)
+    throw dmError('DM_ERR_CRYPTO_PASSWORD_REQUIRED', 'the repository is encrypted: give its password', {
+      file,
+    });
+  const kek = await deriveKek(password, cfg.kdf, file);
+  const dataKey = unwrapDataKey(kek, configWrapAad(cfg), cfg.wrapNonce, cfg.wrappedKey, cfg.wrapTag, file);
+  const keys = repoKeys(dataKey);
+  dataKey.fill(0);
+  return keys;
+}
+
+export async function openRepository(dir: string, opts: OpenRepositoryOptions = {}): Promise<Repository> {
+  const now = opts.now ?? Date.now;
+  let cfg = await readConfig(dir);
+  if (!cfg && opts.create) {
+    await createConfig(dir, opts, now());
+    cfg = await readConfig(dir);
+  }
+  if (!cfg) throw dmError('DM_ERR_REPO_NOT_FOUND', 'no repository here (no config file)', { file: dir });
+  let keys: RepoKeys | undefined;
+  try {
+    keys = await unlockKeys(cfg, dir, opts.password);
+  } catch (err) {
+    if (isDmError(err)) throw err;
+    throw dmError('DM_ERR_INTERNAL', 'unlocking the repository failed', { file: dir });
+  }
+  return {
+    dir,
+    encrypted: cfg.encrypted,
+    repoId: toHex(cfg.repoId),
+    createdMs: cfg.createdMs,
+    keys,
+    io: opts.io ?? nodeIo,
+    now,
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * Appends blob frames to the pack files of one writer session. Frame positions are assigned
+ * synchronously (so callers learn their reference at once); the writes run one after another,
+ * header and payload in one writev with no copy. The first failure poisons the appender (restic's
+ * pack.ErrBroken): that call rejects with the mapped I/O error (e.g. DM_ERR_IO_NOSPACE), and every
+ * later call with DM_ERR_REPO_WRITER_BROKEN. Packs roll over at `packLimit` bytes.
+ */
+import { dmError, fromSystemError } from '../errors.js';
+import { PACK_HEADER_SIZE } from './format/constants.js';
+import { encodePackHeader } from './format/pack-header.js';
+import { fsyncDir } from './fs-util.js';
+import type { RepoIo, WritableFile } from './io.js';
+import { packKey } from './layout.js';
+
+export interface SessionIdentity {
+  readonly sessionId: Uint8Array;
+  readonly salt: Uint8Array;
+  readonly encrypted: boolean;
+  readonly createdMs: number;
+}
+
+interface OpenPack {
+  readonly key: string;
+  readonly seq: number;
+  readonly path: string;
+  file: WritableFile | undefined;
+  /** Bytes assigned (header + frames); `durable` = bytes known fsynced. */
+  length: number;
+  durable: number;
+}
+
+export interface AppendedFrame {
+  readonly packKey: string;
+  readonly offset: number;
+  readonly frameLength: number;
+  readonly done: Promise<void>;
+}
+
+export class PackAppender {
+  #packs: OpenPack[] = [];
+  #tail: Promise<void> = Promise.resolve();
+  #error: unknown;
+  #newFiles = false;
+
+  constructor(
+    private readonly io: RepoIo,
+    private readonly packDir: string,
+    private readonly pathOf: (key: string) => string,
+    private readonly session: SessionIdentity,
+    private readonly packLimit: number,
+  ) {}
+
+  get broken(): unknown {
+    return this.#error;
+  }
+
+  /** Packs of this session with their durable lengths (after `flush`). */
+  packs(): { key: string; seq: number; durable: number }[] {
+    return this.#packs.map((p) => ({ key: p.key, seq: p.seq, durable: p.durable }));
+  }
+
+  checkUsable(): void {
+    if (this.#error !== undefined)
+      throw dmError(
+        'DM_ERR_REPO_WRITER_BROKEN',
+        `the writer failed earlier (${(this.#error as { code?: string }).code ?? 'error'}) and refuses further use`,
+        undefined,
+        this.#error,
+      );
+  }
+
+  append(header: Uint8Array, payload: Uint8Array): AppendedFrame {
+    this.checkUsable();
+    const frameLength = header.length + payload.length;
+    let pack = this.#packs.at(-1);
+    if (!pack || (pack.length > PACK_HEADER_SIZE && pack.length + frameLength > this.packLimit))
+      pack = this.#newPack();
+    const offset = pack.length;
+    pack.length += frameLength;
+    const target = pack;
+    const done = this.#enqueue(target.path, () => target.file!.writev([header, payload], offset));
+    return { packKey: pack.key, offset, frameLength, done };
+  }
+
+  /** Waits for every queued write, then fsyncs the packs written since the last flush. */
+  async flush(): Promise<void> {
+    await this.#enqueue('packs', async () => {
+      for (const p of this.#packs) {
+        if (p.file && p.durable !== p.length) {
+          await p.file.sync();
+          p.durable = p.length;
+        }
+      }
+      if (this.#newFiles) {
+        await fsyncDir(this.packDir);
+        this.#newFiles = false;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#tail.catch(() => undefined);
+    for (const p of this.#packs) {
+      await p.file?.close().catch(() => undefined);
+      p.file = undefined;
+    }
+  }
+
+  #newPack(): OpenPack {
+    const seq = this.#packs.length;
+    const key = packKey(this.session.sessionId, seq);
+    const pack: OpenPack = {
+      key,
+      seq,
+      path: this.pathOf(key),
+      file: undefined,
+      length: PACK_HEADER_SIZE,
+      durable: 0,
+    };
+    this.#packs.push(pack);
+    const header = encodePackHeader({ ...this.session, seq });
+    void this.#enqueue(pack.path, async () => {
+      pack.file = await this.io.openWrite(pack.path, 'create');
+      this.#newFiles = true;
+      await pack.file.writev([header], 0);
+    }).catch(() => undefined);
+    return pack;
+  }
+
+  #enqueue(file: string, op: () => Promise<void>): Promise<void> {
+    const run = this.#tail.then(async () => {
+      this.checkUsable();
+      try {
+        await op();
+      } catch (err) {
+        this.#error ??= fromSystemError(err, 'write', file);
+        throw this.#error;
+      }
+    });
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+}
