@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { DmError } from '../index.js';
+import { failAndExit } from './output.js';
+import { registerInspect } from './commands/inspect.js';
+import { registerConvert } from './commands/convert.js';
+import { registerDemo } from './commands/demo.js';
+
+const program = new Command('datamover')
+  .description('High-throughput backup data mover for VM disks (VHDX, NTFS-aware)')
+  .version('0.1.0')
+  .configureOutput({ outputError: () => {} })
+  .exitOverride();
+
+registerInspect(program);
+registerConvert(program);
+registerDemo(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    if (err.exitCode === 0) process.exit(0);
+    failAndExit(new DmError('DM_ERR_ARG_INVALID', err.message.replace(/^error: /, '')));
+  }
+  failAndExit(err);
+}

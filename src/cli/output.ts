@@ -1,0 +1,18 @@
+import { exitCodeFor, isDmError } from '../index.js';
+
+/** Every command prints either one JSON document (`--json`) or human text on stdout, nothing else. */
+export function printResult(json: boolean, value: unknown, human: () => string): void {
+  if (json) process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  else process.stdout.write(`${human()}\n`);
+}
+
+/** Failures go to stderr as `DM_ERR_CODE: message`, with the code's exit status. */
+export function failAndExit(err: unknown): never {
+  const code = isDmError(err) ? err.code : 'DM_ERR_INTERNAL';
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`${code}: ${message}\n`);
+  if (!isDmError(err) && err instanceof Error && err.stack && process.env['DM_DEBUG']) {
+    process.stderr.write(`${err.stack}\n`);
+  }
+  process.exit(exitCodeFor(err));
+}
