@@ -112,7 +112,9 @@ export class ImageFile {
     fileOffset: number,
     what: string,
   ): void {
-    if (fileOffset + length > this.logicalSize) this.truncated(fileOffset, length, what);
+    // EOF before the size seen at open means the file shrank; past it, only a log-extended tail is zeros.
+    if (fileOffset < this.size || fileOffset + length > this.logicalSize)
+      this.truncated(fileOffset, length, what);
     buf.fill(0, bufOffset, bufOffset + length);
   }
 }
