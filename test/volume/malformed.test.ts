@@ -34,7 +34,7 @@ async function setup(): Promise<{ img: Uint8Array; rec: (n: number) => number }>
 describe('malformed NTFS', () => {
   it('a torn record (fixup mismatch) in $Bitmap', async () => {
     const { img, rec } = await setup();
-    img[rec(6) + 510] ^= 0xff;
+    img[rec(6) + 510] = img[rec(6) + 510]! ^ 0xff;
     const vol = await openImage(pristine.slice());
     expect(vol.mft.recordCount).toBeGreaterThan(16);
     await expect(openImage(img).then((v) => v.mft.readRecord(6))).rejects.toSatisfy((e) =>
@@ -164,7 +164,7 @@ describe('malformed NTFS', () => {
 
   it('a backup boot sector that disagrees gives a warning only', async () => {
     const img = pristine.slice();
-    img[img.length - 512 + 72] ^= 0xff; // serial number
+    img[img.length - 512 + 72] = img[img.length - 512 + 72]! ^ 0xff; // serial number
     const a = await analyzeDisk(memorySource(img));
     expect(a.volumes[0]!.status).toBe('ok');
     expect(a.warnings.join()).toMatch(/backup boot sector differs .*serial/);
@@ -179,7 +179,7 @@ describe('malformed NTFS', () => {
     expect(users.isDirectory).toBe(true);
     expect(alloc?.runs.length).toBeGreaterThan(0);
     const at = alloc!.runs[0]!.lcn * facts.clusterSize;
-    img[at + 1022] ^= 0xff;
+    img[at + 1022] = img[at + 1022]! ^ 0xff;
     await expectReadWhole(img, 'DM_ERR_NTFS_FIXUP', ['\\Users\\bob\\tmp']);
   });
 });

@@ -155,19 +155,19 @@ describe('GPT', () => {
       expect(t.warnings).toEqual([]);
 
       // Corrupt the primary header's CRC: the backup is used, with a warning.
-      disk[lss + 20] ^= 0xff;
+      disk[lss + 20] = disk[lss + 20]! ^ 0xff;
       const b = await readPartitionTable(memorySource(disk, lss));
       expect(b.partitions).toEqual(t.partitions);
       expect(b.warnings[0]).toMatch(/primary GPT invalid.*CRC-32/);
 
       // Corrupt the primary entry array instead.
-      disk[lss + 20] ^= 0xff;
-      disk[2 * lss + 60] ^= 0x01;
+      disk[lss + 20] = disk[lss + 20]! ^ 0xff;
+      disk[2 * lss + 60] = disk[2 * lss + 60]! ^ 0x01;
       const c = await readPartitionTable(memorySource(disk, lss));
       expect(c.warnings[0]).toMatch(/entry array CRC-32/);
 
       // And the backup header too: no valid GPT.
-      disk[(sectors - 1) * lss + 16] ^= 0x01;
+      disk[(sectors - 1) * lss + 16] = disk[(sectors - 1) * lss + 16]! ^ 0x01;
       expect(await tableError(disk, lss)).toMatch(/no valid GPT/);
     });
   }
