@@ -70,6 +70,31 @@ export async function convertImage(
   }
 }
 
+/** A piece of work: a sector-aligned window of present data to copy, or a range to skip. */
+type Step =
+  | { readonly copy: true; readonly at: number; readonly length: number; readonly readLength: number }
+  | { readonly copy: false; readonly end: number };
+
+/** Windows are sector-aligned for the VHDX writer; the part past the virtual end reads as zero. */
+function* steps(source: DiskSource, sectorSize: number): Generator<Step> {
+  const total = source.virtualSize;
+  for (const extent of source.extents()) {
+    const end = extent.offset + extent.length;
+    if (extent.kind !== 'present') {
+      yield { copy: false, end };
+      continue;
+    }
+    for (let at = alignDown(extent.offset, sectorSize); at < end; at += BUFFER_SIZE) {
+      const length = Math.min(BUFFER_SIZE, alignUp(end, sectorSize) - at);
+      yield { copy: true, at, length, readLength: Math.min(length, total - at) };
+    }
+  }
+}
+
+/**
+ * Double-buffered copy: the read of the next window overlaps the write of the previous one. A
+ * buffer is refilled only after the write that used it has finished.
+ */
 async function copyPresent(
   source: DiskSource,
   sink: Sink,
@@ -77,26 +102,42 @@ async function copyPresent(
   options: ConvertOptions,
 ): Promise<{ bytesWritten: number; bytesRead: number }> {
   const total = source.virtualSize;
-  const buf = new Uint8Array(BUFFER_SIZE);
+  const buffers = [new Uint8Array(BUFFER_SIZE), new Uint8Array(BUFFER_SIZE)];
+  let next = 0;
   let bytesRead = 0;
   let bytesWritten = 0;
-  for (const extent of source.extents()) {
-    const end = extent.offset + extent.length;
-    if (extent.kind === 'present') {
-      // Windows are sector-aligned for the VHDX writer; the part past the virtual end reads as zero.
-      for (let at = alignDown(extent.offset, sectorSize); at < end; at += BUFFER_SIZE) {
-        throwIfAborted(options.signal);
-        const windowLength = Math.min(BUFFER_SIZE, alignUp(end, sectorSize) - at);
-        const readLength = Math.min(windowLength, total - at);
-        await source.read(buf, at, readLength, 0);
-        if (readLength < windowLength) buf.fill(0, readLength, windowLength);
-        bytesRead += readLength;
-        bytesWritten += await writeNonZeroRuns(sink, buf.subarray(0, windowLength), at);
-        options.onProgress?.(Math.min(at + windowLength, total), total);
+  let pending: { write: Promise<number>; end: number } | undefined;
+  const settle = async (): Promise<void> => {
+    if (!pending) return;
+    const { write, end } = pending;
+    pending = undefined;
+    bytesWritten += await write;
+    options.onProgress?.(end, total);
+  };
+  try {
+    for (const step of steps(source, sectorSize)) {
+      throwIfAborted(options.signal);
+      if (!step.copy) {
+        await settle();
+        options.onProgress?.(step.end, total);
+        continue;
       }
-    } else {
-      options.onProgress?.(end, total);
+      const buf = buffers[next]!;
+      next ^= 1;
+      await source.read(buf, step.at, step.readLength, 0);
+      if (step.readLength < step.length) buf.fill(0, step.readLength, step.length);
+      bytesRead += step.readLength;
+      await settle();
+      pending = {
+        write: writeNonZeroRuns(sink, buf.subarray(0, step.length), step.at),
+        end: Math.min(step.at + step.length, total),
+      };
     }
+    await settle();
+  } catch (err) {
+    // Never leave a write running on a buffer (or a file) the caller is about to drop.
+    await pending?.write.catch(() => undefined);
+    throw err;
   }
   return { bytesWritten, bytesRead };
 }
