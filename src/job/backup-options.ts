@@ -1,0 +1,160 @@
+/**
+ * Backup options, validated once at the boundary: `resolveBackupOptions` turns what a caller (the
+ * CLI or a library user) passed into a fully typed ResolvedBackup, or throws DM_ERR_ARG_* naming
+ * the option. Nothing past this file re-checks an option.
+ */
+import { availableParallelism } from 'node:os';
+import { basename, extname } from 'node:path';
+import { COMPRESSION_LEVELS } from '../core/blob.js';
+import type { CompressionLevel } from '../core/blob.js';
+import { parseSize } from '../core/size.js';
+import { dmError } from '../errors.js';
+import type { HashPlacement } from '../pipeline/block-processor.js';
+import type { PipelineTuning } from '../pipeline/run-pipeline.js';
+import { DEFAULT_BLOCK_SIZE, checkBlockSize } from '../plan/block-grid.js';
+import type { ProgressListener } from './backup-progress.js';
+
+export interface BackupOptions {
+  /** Repository directory; created when missing (encrypted when `password` is given). */
+  readonly repo: string;
+  /** `--disk` mode: one disk image of one VM. */
+  readonly disk?: string;
+  /** `--infra` mode (a later issue): refused for now. */
+  readonly infra?: string;
+  /** Job name; in `--disk` mode it names the backup file (default 'backup'). */
+  readonly job?: string;
+  /** VM name (default: the image file name without extension). */
+  readonly vm?: string;
+  /** Change map (a later issue): refused for now. */
+  readonly changes?: string;
+  /** BitLooker on (default) or off. Not wired in yet: both read every allocated block. */
+  readonly bitlooker?: boolean;
+  /** Guest paths to exclude (needs BitLooker; a later issue): refused when non-empty. */
+  readonly exclude?: readonly string[];
+  /** 256KiB, 512KiB, 1MiB (default), 4MiB, 8MiB; a size string or bytes. */
+  readonly blockSize?: number | string;
+  readonly compression?: CompressionLevel;
+  /** Repository password; never logged or returned. */
+  readonly password?: string;
+  /** Per-VM backup files: dedup scope and writer per VM instead of per job. */
+  readonly perVm?: boolean;
+  /** Force a full point even when an earlier one exists. */
+  readonly full?: boolean;
+  /** Max concurrent tasks (one task per disk); `--disk` mode runs one task. */
+  readonly tasks?: number;
+  /** Compute worker threads; 0 runs compute inline on the main thread. */
+  readonly threads?: number;
+  /** Pipeline knobs (benchmarks); defaults below. */
+  readonly tuning?: Partial<PipelineTuning>;
+  /** scrypt cost (log2 N) for a repository this backup creates; tests use less. */
+  readonly kdfCost?: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: ProgressListener;
+}
+
+export interface ResolvedBackup {
+  readonly repo: string;
+  readonly image: string;
+  readonly job: string;
+  readonly vm: string;
+  readonly diskIndex: number;
+  readonly blockSize: number;
+  readonly compression: CompressionLevel;
+  readonly password: string | undefined;
+  readonly perVm: boolean;
+  readonly full: boolean;
+  readonly tasks: number;
+  readonly threads: number;
+  readonly tuning: PipelineTuning;
+  readonly bitlooker: boolean;
+  readonly kdfCost: number | undefined;
+  readonly signal: AbortSignal | undefined;
+  readonly onProgress: ProgressListener | undefined;
+}
+
+/**
+ * Pipeline defaults, from bench/backup-raw-pipeline.ts on the 2-core build machines:
+ * - batchSize 4: one message per 4 MiB at 1 MiB blocks keeps postMessage overhead < 1 %, yet
+ *   batches are small enough that both workers stay fed.
+ * - maxInFlight = 2 × threads: one batch running and one queued per worker, so a worker never
+ *   waits for the main thread.
+ * - readAhead 4 blocks, writeSlack 8: the writer's queue absorbs fsync/pack roll-over stalls.
+ * - hashPlacement 'fused': on unique data one round trip beats hashing first; duplicates are
+ *   still caught (after sealing) so correctness does not depend on it.
+ */
+function defaultTuning(threads: number): PipelineTuning {
+  return {
+    batchSize: 4,
+    maxInFlight: 2 * Math.max(1, threads),
+    readAhead: 4,
+    writeSlack: 8,
+    hashPlacement: 'fused',
+  };
+}
+
+const HASH_PLACEMENTS: readonly HashPlacement[] = ['fused', 'main', 'pool'];
+
+function bad(field: string, message: string): never {
+  throw dmError('DM_ERR_ARG_INVALID', message, { field });
+}
+
+function positiveInt(v: unknown, field: string, min = 1): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
+    bad(field, `${field} must be a whole number ≥ ${min}, got ${String(v)}`);
+  return v;
+}
+
+export function resolveBackupOptions(o: BackupOptions): ResolvedBackup {
+  if (typeof o.repo !== 'string' || o.repo.length === 0)
+    bad('repo', 'a repository directory is required (--repo)');
+  if (o.infra !== undefined)
+    bad('infra', '--infra (infrastructure jobs) is not built yet: back up one image with --disk IMAGE');
+  if (o.disk === undefined || o.disk.length === 0)
+    bad('disk', 'give the disk image to back up (--disk IMAGE)');
+  if (o.changes !== undefined)
+    bad('changes', '--changes (change-map incrementals) is not built yet: omit it for a full read');
+  if (o.exclude !== undefined && o.exclude.length > 0)
+    bad('exclude', '--exclude needs BitLooker guest analysis, which is not wired in yet');
+  const compression = o.compression ?? 'optimal'; // design.md §4: Veeam's default level (LZ4)
+  if (!COMPRESSION_LEVELS.includes(compression))
+    bad(
+      'compression',
+      `compression must be one of ${COMPRESSION_LEVELS.join(', ')}, got ${String(compression)}`,
+    );
+  const blockSize = checkBlockSize(
+    o.blockSize === undefined ? DEFAULT_BLOCK_SIZE : parseSize(o.blockSize, 'block size'),
+  );
+  const vm = o.vm ?? (basename(o.disk, extname(o.disk)) || 'vm');
+  if (vm.length === 0 || Buffer.byteLength(vm) > 1024) bad('vm', 'vm name must be 1 to 1024 bytes');
+  const job = o.job ?? 'backup';
+  if (job.length === 0) bad('job', 'job name must not be empty');
+  if (o.password !== undefined && o.password.length === 0) bad('password', 'the password must not be empty');
+  // Two threads per core would only add contention: the main thread reads and writes as well.
+  const threads = o.threads === undefined ? availableParallelism() : positiveInt(o.threads, 'threads', 0);
+  const tuning = { ...defaultTuning(threads), ...(o.tuning ?? {}) };
+  positiveInt(tuning.batchSize, 'tuning.batchSize');
+  positiveInt(tuning.maxInFlight, 'tuning.maxInFlight');
+  positiveInt(tuning.readAhead, 'tuning.readAhead');
+  positiveInt(tuning.writeSlack, 'tuning.writeSlack', 0);
+  if (!HASH_PLACEMENTS.includes(tuning.hashPlacement))
+    bad('tuning.hashPlacement', `hash placement must be one of ${HASH_PLACEMENTS.join(', ')}`);
+  return {
+    repo: o.repo,
+    image: o.disk,
+    job,
+    vm,
+    diskIndex: 0,
+    blockSize,
+    compression,
+    password: o.password,
+    perVm: o.perVm ?? false,
+    full: o.full ?? false,
+    tasks: o.tasks === undefined ? 1 : positiveInt(o.tasks, 'tasks'),
+    threads,
+    tuning,
+    bitlooker: o.bitlooker ?? true,
+    kdfCost: o.kdfCost,
+    signal: o.signal,
+    onProgress: o.onProgress,
+  };
+}

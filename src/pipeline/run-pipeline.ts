@@ -1,0 +1,108 @@
+/**
+ * Wires one disk's backup data path: plan → BlockReader → BlockProcessor (zero skip, dedup, seal
+ * engine, writer) with Node's stream `pipeline()`, and reports counters and the bottleneck.
+ */
+import { performance } from 'node:perf_hooks';
+import { pipeline } from 'node:stream/promises';
+import { TAG_BYTES } from '../core/blob.js';
+import { dmError, isDmError } from '../errors.js';
+import type { PlanItem } from '../plan/planner.js';
+import type { DiskSource } from '../source/disk-source.js';
+import { BlockProcessor } from './block-processor.js';
+import type { BlockTarget, HashPlacement, ProcessorCounters } from './block-processor.js';
+import { BlockReader } from './block-reader.js';
+import { BufferRing } from './buffer-ring.js';
+import type { SealEngine } from './seal-engine.js';
+import { bottleneckOf, newStageClocks } from './stats.js';
+import type { Bottleneck } from './stats.js';
+
+export interface PipelineTuning {
+  /** Blocks per engine message. */
+  readonly batchSize: number;
+  /** Batches out at the engine at once. */
+  readonly maxInFlight: number;
+  /** Blocks the reader may run ahead of the processor. */
+  readonly readAhead: number;
+  /** Ring buffers beyond what batches and read-ahead need: slack for writes in progress. */
+  readonly writeSlack: number;
+  readonly hashPlacement: HashPlacement;
+}
+
+export interface PipelineOptions {
+  readonly source: DiskSource;
+  readonly plan: Iterable<PlanItem>;
+  readonly target: BlockTarget;
+  readonly engine: SealEngine;
+  readonly blockSize: number;
+  readonly incremental: boolean;
+  readonly tuning: PipelineTuning;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (doneBytes: number, totalBytes: number) => void;
+}
+
+export interface PipelineResult {
+  readonly counters: ProcessorCounters;
+  readonly bottleneck: Bottleneck;
+  /** Data-transfer time of this disk (first read to last write). */
+  readonly durationMs: number;
+  readonly busyMs: {
+    readonly source: number;
+    readonly proxy: number;
+    readonly network: number;
+    readonly target: number;
+  };
+  /** Ring size and the most buffers in use at once (memory = ringBuffers × (blockSize + 16)). */
+  readonly ringBuffers: number;
+  readonly peakBuffers: number;
+}
+
+/** Ring size: enough that batches in flight, a filling batch, read-ahead and writes never starve. */
+export function ringSizeFor(t: PipelineTuning): number {
+  return t.batchSize * (t.maxInFlight + 1) + t.readAhead + t.writeSlack;
+}
+
+export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
+  if (o.signal?.aborted) throw dmError('DM_ERR_ABORTED', 'backup was aborted');
+  const started = performance.now();
+  const clocks = newStageClocks();
+  const ring = new BufferRing(ringSizeFor(o.tuning), o.blockSize + TAG_BYTES);
+  const reader = new BlockReader(o.source, o.plan, ring, clocks.source, o.tuning.readAhead);
+  const processor = new BlockProcessor({
+    target: o.target,
+    engine: o.engine,
+    ring,
+    clocks,
+    blockSize: o.blockSize,
+    virtualSize: o.source.virtualSize,
+    batchSize: o.tuning.batchSize,
+    maxInFlight: o.tuning.maxInFlight,
+    hashPlacement: o.tuning.hashPlacement,
+    incremental: o.incremental,
+    ...(o.onProgress ? { onProgress: (d: number) => o.onProgress!(d, o.source.virtualSize) } : {}),
+  });
+  const onAbort = () => reader.destroy(dmError('DM_ERR_ABORTED', 'backup was aborted'));
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await pipeline(reader, processor);
+  } catch (err) {
+    if (o.signal?.aborted && !(isDmError(err) && err.code !== 'DM_ERR_ABORTED'))
+      throw dmError('DM_ERR_ABORTED', 'backup was aborted');
+    throw err;
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+  }
+  const durationMs = performance.now() - started;
+  return {
+    counters: processor.counters,
+    bottleneck: bottleneckOf(clocks, durationMs, o.engine.computeThreads),
+    durationMs,
+    busyMs: {
+      source: clocks.source.busyMs,
+      proxy: clocks.proxy.busyMs,
+      network: clocks.network.busyMs,
+      target: clocks.target.busyMs,
+    },
+    ringBuffers: ring.count,
+    peakBuffers: ring.peakOutstanding,
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * Where the compute stages run. The pipeline sees only this interface: an inline engine (main
+ * thread; tests, tiny disks, and the single-core baseline) or the worker pool adapter. Blocks
+ * travel as whole ring buffers; a sealed payload is written back into its own block buffer (the
+ * input is dead once hashed and compressed), so one buffer carries a block from read to write.
+ */
+import type { CompressionLevel, SealedBlob } from '../core/blob.js';
+
+/** Per-job constants every seal uses. */
+export interface SealConfig {
+  readonly level: CompressionLevel;
+  /** Keyed identities (encrypted repository). */
+  readonly identityKey: Uint8Array | undefined;
+  /** AES-256-GCM key of the writer session; undefined for a plain repository. */
+  readonly blobKey: Uint8Array | undefined;
+}
+
+export interface BlockJob {
+  readonly index: number;
+  /** A whole ring buffer (blockSize + tag bytes); the block is its first `length` bytes. */
+  buffer: Uint8Array;
+  readonly length: number;
+  identity?: Uint8Array;
+  /** Assigned by the main thread (never by workers), so nonces are unique per session. */
+  nonce?: Uint8Array;
+}
+
+export interface SealedJob {
+  readonly index: number;
+  /** The ring buffer again (maybe a new object over the same memory); holds the payload. */
+  readonly buffer: Uint8Array;
+  /** Its payload is a view into `buffer`: release the buffer only after the writer is done. */
+  readonly sealed: SealedBlob;
+}
+
+export interface HashedJob {
+  readonly index: number;
+  readonly buffer: Uint8Array;
+  readonly identity: Uint8Array;
+}
+
+export interface EngineResult<T> {
+  readonly jobs: T[];
+  /** Compute milliseconds spent on this batch (summed over threads), for the proxy share. */
+  readonly computeMs: number;
+}
+
+export interface SealEngine {
+  /** Threads doing compute (the proxy share is divided by this). */
+  readonly computeThreads: number;
+  /** Identity of each block; buffers come back untouched. */
+  hash(jobs: BlockJob[]): Promise<EngineResult<HashedJob>>;
+  /** Hash (unless `identity` is set), compress, encrypt; payload written into the block's buffer. */
+  seal(jobs: BlockJob[]): Promise<EngineResult<SealedJob>>;
+  close(): Promise<void>;
+}
