@@ -1,0 +1,115 @@
+/**
+ * Compression levels → codecs (design.md §4): none; dedupe-friendly = RLE; optimal = LZ4;
+ * high = zstd 3; extreme = zstd 9. A block is stored raw (CodecId.none) whenever the codec does
+ * not make it smaller, so `data.length < input.length` holds for every non-`none` result.
+ *
+ * Early-abort probe (ZFS-style, for LZ4 and zstd only): before compressing a block larger than
+ * 2 × PROBE_SLICE, LZ4-compress two PROBE_SLICE slices (start and middle); if neither shrinks by
+ * at least 1/32, the block is stored raw without a full attempt. Measured with
+ * `node --import tsx bench/stages.ts` (see the report in git log / stage-bench.ts): on random
+ * 1 MiB blocks it turns a full failed attempt into a probe costing ~1/16 of one; on compressible
+ * data it adds at most the cost of LZ4 on 64 KiB. RLE gets no probe: LZ4's verdict does not
+ * predict RLE's, and RLE gives up by itself once its output would not be smaller.
+ */
+import { CodecId, type CodecIdValue, type CompressionLevel } from '../../core/blob.js';
+import { dmError } from '../../errors.js';
+import { lz4Compress, lz4Decode } from './lz4.js';
+import { rleDecode, rleEncodeInto } from './rle.js';
+import { zstdCompressScratch, zstdDecode } from './zstd.js';
+
+/** Largest raw block the codecs accept when decoding (the biggest VHDX block; our grid max is 8 MiB). */
+export const MAX_RAW_LENGTH = 256 * 1024 * 1024;
+/** Size of each of the two probe slices. */
+export const PROBE_SLICE = 32 * 1024;
+
+export const ZSTD_LEVEL_HIGH = 3;
+export const ZSTD_LEVEL_EXTREME = 9;
+
+export interface CompressedBlock {
+  readonly codec: CodecIdValue;
+  readonly data: Uint8Array;
+}
+
+export interface CompressOptions {
+  /** Run the early-abort probe (default true); false forces a full attempt (benchmarks). */
+  readonly probe?: boolean;
+}
+
+let rleScratch = new Uint8Array(0);
+
+function probeSaysIncompressible(input: Uint8Array): boolean {
+  if (input.length < 2 * PROBE_SLICE) return false;
+  const mid = (input.length >>> 1) & ~0xfff;
+  for (const start of [0, mid]) {
+    const slice = input.subarray(start, start + PROBE_SLICE);
+    if (lz4Compress(slice).length < PROBE_SLICE - PROBE_SLICE / 32) return false;
+  }
+  return true;
+}
+
+/**
+ * Compresses into per-thread scratch where the codec allows: the returned `data` may be a view that
+ * is valid only until the next call on this thread (or `input` itself for raw). The hot path
+ * (seal.ts) encrypts it immediately; other callers use `compressBlock`.
+ */
+export function compressTransient(
+  level: CompressionLevel,
+  input: Uint8Array,
+  options?: CompressOptions,
+): CompressedBlock {
+  const raw: CompressedBlock = { codec: CodecId.none, data: input };
+  if (level === 'none' || input.length === 0) return raw;
+  if (level === 'dedupe-friendly') {
+    if (rleScratch.length < input.length) rleScratch = new Uint8Array(input.length);
+    const n = rleEncodeInto(input, rleScratch);
+    return n < 0 ? raw : { codec: CodecId.rle, data: rleScratch.subarray(0, n) };
+  }
+  if (options?.probe !== false && probeSaysIncompressible(input)) return raw;
+  let out: Uint8Array;
+  let codec: CodecIdValue;
+  if (level === 'optimal') {
+    out = lz4Compress(input);
+    codec = CodecId.lz4;
+  } else {
+    out = zstdCompressScratch(input, level === 'high' ? ZSTD_LEVEL_HIGH : ZSTD_LEVEL_EXTREME);
+    codec = CodecId.zstd;
+  }
+  return out.length < input.length ? { codec, data: out } : raw;
+}
+
+/** Compresses `input` at `level`; `data` is owned by the caller (or is `input` itself when raw). */
+export function compressBlock(
+  level: CompressionLevel,
+  input: Uint8Array,
+  options?: CompressOptions,
+): CompressedBlock {
+  const r = compressTransient(level, input, options);
+  if (r.codec === CodecId.none || r.codec === CodecId.lz4) return r; // LZ4 output is already fresh
+  return { codec: r.codec, data: r.data.slice() };
+}
+
+/**
+ * Decodes `src` to exactly `rawLength` bytes. Throws DM_ERR_CODEC on any malformed input, unknown
+ * codec or length mismatch; never allocates more than `rawLength` from a forged size. For
+ * CodecId.none the result is `src` itself.
+ */
+export function decompressBlock(codec: CodecIdValue, src: Uint8Array, rawLength: number): Uint8Array {
+  if (!Number.isSafeInteger(rawLength) || rawLength < 0 || rawLength > MAX_RAW_LENGTH) {
+    throw dmError('DM_ERR_CODEC', `raw length ${rawLength} is out of range`, { field: 'rawLength' });
+  }
+  switch (codec) {
+    case CodecId.none:
+      if (src.length !== rawLength) {
+        throw dmError('DM_ERR_CODEC', `raw block is ${src.length} bytes, expected ${rawLength}`);
+      }
+      return src;
+    case CodecId.rle:
+      return rleDecode(src, rawLength);
+    case CodecId.lz4:
+      return lz4Decode(src, rawLength);
+    case CodecId.zstd:
+      return zstdDecode(src, rawLength);
+    default:
+      throw dmError('DM_ERR_CODEC', `unknown codec id ${String(codec)}`, { field: 'codec' });
+  }
+}

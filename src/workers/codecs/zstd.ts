@@ -1,0 +1,67 @@
+/**
+ * zstd via zstd-napi's low-level binding (caller-owned buffers, synchronous; run it in workers).
+ * Byte format (CodecId.zstd = 3): one standard zstd frame with the content size set, no checksum
+ * (the block identity and GCM tag already protect the data). The level is not stored: decoding
+ * does not need it.
+ *
+ * One compression context per level per thread, created on first use and reused for every block
+ * (creating a context per block costs an allocation of several MiB at level 9).
+ */
+import zstd from 'zstd-napi/binding.js';
+import { dmError } from '../../errors.js';
+
+const contexts = new Map<number, zstd.CCtx>();
+let dctx: zstd.DCtx | undefined;
+let scratch: Buffer = Buffer.alloc(0);
+
+function contextFor(level: number): zstd.CCtx {
+  let ctx = contexts.get(level);
+  if (!ctx) {
+    ctx = new zstd.CCtx();
+    ctx.setParameter(zstd.CParameter.compressionLevel, level);
+    ctx.setParameter(zstd.CParameter.contentSizeFlag, 1);
+    ctx.setParameter(zstd.CParameter.checksumFlag, 0);
+    contexts.set(level, ctx);
+  }
+  return ctx;
+}
+
+/**
+ * Compresses `src` at `level` into a per-thread scratch buffer and returns a view of it, valid
+ * only until the next call on this thread (copy it or consume it right away).
+ */
+export function zstdCompressScratch(src: Uint8Array, level: number): Uint8Array {
+  const bound = zstd.compressBound(src.length);
+  if (scratch.length < bound) scratch = Buffer.allocUnsafeSlow(bound);
+  const n = contextFor(level).compress2(scratch, src);
+  return scratch.subarray(0, n);
+}
+
+/** Decodes one or more frames to exactly `rawLength` bytes; throws DM_ERR_CODEC otherwise. */
+export function zstdDecode(src: Uint8Array, rawLength: number): Uint8Array {
+  let size: number | null;
+  try {
+    size = zstd.getFrameContentSize(src);
+  } catch (err) {
+    throw dmError('DM_ERR_CODEC', `zstd: ${(err as Error).message}`, undefined, err);
+  }
+  if (size !== rawLength) {
+    throw dmError('DM_ERR_CODEC', `zstd: frame content size ${size} does not match raw length ${rawLength}`, {
+      offset: 0,
+    });
+  }
+  // Single-pass decode into a buffer of exactly rawLength: zstd uses it as its window, so a forged
+  // window size cannot make it allocate more, and any overrun fails with "destination too small".
+  const out = Buffer.allocUnsafeSlow(rawLength);
+  let n: number;
+  try {
+    dctx ??= new zstd.DCtx();
+    n = dctx.decompress(out, src);
+  } catch (err) {
+    throw dmError('DM_ERR_CODEC', `zstd: ${(err as Error).message}`, undefined, err);
+  }
+  if (n !== rawLength) {
+    throw dmError('DM_ERR_CODEC', `zstd: decodes to ${n} bytes, expected ${rawLength}`);
+  }
+  return out;
+}
