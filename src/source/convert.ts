@@ -10,6 +10,7 @@ import { dmError, fromSystemError } from '../errors.js';
 import type { DiskSource } from './disk-source.js';
 import { createVhdx, type VhdxWriter } from './vhdx/writer/vhdx-writer.js';
 import type { SectorSize, VhdxSubformat } from './vhdx/writer/options.js';
+import { isSameFile } from './vhdx/writer/file-io.js';
 import { isZeroRange } from './vhdx/writer/zero-check.js';
 
 export interface ConvertOptions {
@@ -54,6 +55,8 @@ export async function convertImage(
     throw dmError('DM_ERR_ARG_INVALID', `convert target must be 'raw' or 'vhdx', got ${String(options.to)}`, {
       field: 'to',
     });
+  if (await isSameFile(outPath, source.path))
+    throw dmError('DM_ERR_ARG_INVALID', 'the output is the source image itself', { file: outPath });
   throwIfAborted(options.signal);
   const sectorSize = options.to === 'vhdx' ? (options.logicalSectorSize ?? source.logicalSectorSize) : 512;
   const sink =

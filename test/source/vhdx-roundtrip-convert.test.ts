@@ -114,6 +114,14 @@ describe('convertImage (our reader and writer only)', () => {
     }
   });
 
+  it('refuses to write over its own source', async () => {
+    const raw = await makeRaw('self.raw', 12 * MiB);
+    const before = sha256(raw);
+    const err = await convert(raw, raw, { to: 'vhdx' }).catch((e: unknown) => e);
+    expect(isDmError(err, 'DM_ERR_ARG_INVALID')).toBe(true);
+    expect(sha256(raw)).toBe(before);
+  });
+
   it('aborts with DM_ERR_ABORTED and removes the partial output', async () => {
     const raw = await makeRaw('abort.raw', 12 * MiB);
     for (const to of ['raw', 'vhdx'] as const) {

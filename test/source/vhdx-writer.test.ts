@@ -97,6 +97,15 @@ describe('createVhdx option validation', () => {
     });
   }
 
+  it('refuses to make a child over its own parent (the parent is left intact)', async () => {
+    const p = file();
+    const w = await createVhdx(p, { virtualSize: 4 * MiB, blockSize: MiB });
+    await w.close();
+    const before = readFileSync(p);
+    await expectCode(createVhdx(p, { parent: { path: p } }), 'DM_ERR_VHDX_WRITE_OPTION', 'parent');
+    expect(readFileSync(p).equals(before)).toBe(true);
+  });
+
   it('refuses misaligned and out-of-range writes', async () => {
     const w = await createVhdx(file(), { virtualSize: 4 * MiB, blockSize: MiB });
     await expectCode(w.write(filled(512, 1), 100), 'DM_ERR_VHDX_WRITE_RANGE');

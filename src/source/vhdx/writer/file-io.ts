@@ -1,5 +1,5 @@
 /** Positional file writes that finish the job (short writes retried) and map errors to the catalog. */
-import type { FileHandle } from 'node:fs/promises';
+import { stat, type FileHandle } from 'node:fs/promises';
 import { fromSystemError } from '../../../errors.js';
 
 export async function writeFully(
@@ -17,5 +17,15 @@ export async function writeFully(
     }
   } catch (err) {
     throw fromSystemError(err, 'write', file);
+  }
+}
+
+/** True when both paths name one existing file (same device and inode): never overwrite an input. */
+export async function isSameFile(a: string, b: string): Promise<boolean> {
+  try {
+    const [sa, sb] = await Promise.all([stat(a), stat(b)]);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
   }
 }

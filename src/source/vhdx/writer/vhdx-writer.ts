@@ -23,7 +23,7 @@ import { encodeMetadataRegion } from '../format/metadata.js';
 import { encodeRegionTable } from '../format/region-table.js';
 import { BlockMap } from './block-map.js';
 import { writeBat } from './bat-writer.js';
-import { writeFully } from './file-io.js';
+import { isSameFile, writeFully } from './file-io.js';
 import { planLayout, type VhdxLayout } from './layout.js';
 import {
   resolveWriteOptions,
@@ -55,6 +55,11 @@ export interface VhdxWriter {
 }
 
 export async function createVhdx(path: string, options: VhdxWriteOptions): Promise<VhdxWriter> {
+  if (options.parent && (await isSameFile(path, options.parent.path)))
+    throw dmError('DM_ERR_VHDX_WRITE_OPTION', 'the child would overwrite its own parent', {
+      file: path,
+      field: 'parent',
+    });
   const parent: ParentIdentity | undefined = options.parent
     ? await readParentFacts(options.parent.path)
     : undefined;
