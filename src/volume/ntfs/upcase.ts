@@ -28,8 +28,11 @@ export async function loadUpcase(mft: Mft): Promise<Folder | undefined> {
       return undefined;
     const bytes = new Uint8Array(131072);
     await readStream(mft.geo, data.runs, 0, bytes.length, bytes, 0, 'DM_ERR_NTFS_RECORD', '$UpCase', false);
-    const table = new Uint16Array(65536);
-    for (let i = 0; i < 65536; i++) table[i] = bytes[2 * i]! | (bytes[2 * i + 1]! << 8);
+    // Little-endian on disk; a typed view is exact on little-endian hosts, else decode by hand.
+    const table = new Uint16Array(bytes.buffer, 0, 65536);
+    if (new Uint8Array(Uint16Array.of(1).buffer)[0] !== 1) {
+      for (let i = 0; i < 65536; i++) table[i] = bytes[2 * i]! | (bytes[2 * i + 1]! << 8);
+    }
     return (name: string): string => {
       let out = '';
       for (let i = 0; i < name.length; i++) out += String.fromCharCode(table[name.charCodeAt(i)]!);
