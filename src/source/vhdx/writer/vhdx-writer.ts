@@ -8,19 +8,7 @@
  */
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { dmError, fromSystemError } from '../../../errors.js';
-import {
-  HEADER1_OFFSET,
-  HEADER2_OFFSET,
-  REGION1_OFFSET,
-  REGION2_OFFSET,
-  REGION_GUID_BAT,
-  REGION_GUID_METADATA,
-} from '../format/constants.js';
-import { encodeFileIdentifier } from '../format/file-identifier.js';
-import { randomGuid, ZERO_GUID, type Guid } from '../format/guid.js';
-import { encodeHeader } from '../format/header.js';
-import { encodeMetadataRegion } from '../format/metadata.js';
-import { encodeRegionTable } from '../format/region-table.js';
+import { randomGuid, type Guid } from '../format/guid.js';
 import { BlockMap } from './block-map.js';
 import { writeBat } from './bat-writer.js';
 import { isSameFile, writeFully } from './file-io.js';
@@ -31,9 +19,9 @@ import {
   type SectorSize,
   type VhdxWriteOptions,
 } from './options.js';
-import { buildParentLocator } from './parent-link.js';
 import { readParentFacts, type ParentIdentity } from './parent-facts.js';
 import { writeSectorBitmaps } from './sector-bitmaps.js';
+import { encodeHeaderPair, encodeStaticStructures } from './structures.js';
 
 export interface VhdxWriter {
   readonly path: string;
@@ -117,36 +105,8 @@ class Writer implements VhdxWriter {
 
   /** File identifier, both region tables and the metadata region; the file sized to its data start. */
   async writeStaticStructures(creator: string | undefined): Promise<void> {
-    const { opts, layout } = this;
-    await writeFully(this.fh, this.path, encodeFileIdentifier(creator ?? opts.creator), 0);
-    const regions = encodeRegionTable([
-      { guid: REGION_GUID_BAT, fileOffset: layout.batOffset, length: layout.batLength, required: true },
-      {
-        guid: REGION_GUID_METADATA,
-        fileOffset: layout.metadataOffset,
-        length: layout.metadataLength,
-        required: true,
-      },
-    ]);
-    await writeFully(this.fh, this.path, regions, REGION1_OFFSET);
-    await writeFully(this.fh, this.path, regions, REGION2_OFFSET);
-    const meta = encodeMetadataRegion(
-      {
-        blockSize: opts.blockSize,
-        leaveBlockAllocated: opts.subformat === 'fixed',
-        hasParent: this.parent !== undefined,
-        virtualSize: opts.virtualSize,
-        // A child keeps its parent's disk id (libvhdi: chains share it; linkage is by DataWriteGuid).
-        virtualDiskId: this.parent?.virtualDiskId ?? randomGuid(),
-        logicalSectorSize: opts.logicalSectorSize,
-        physicalSectorSize: opts.physicalSectorSize,
-        ...(this.parent && opts.parentPath !== undefined
-          ? { parentLocator: buildParentLocator(this.path, opts.parentPath, this.parent.dataWriteGuid) }
-          : {}),
-      },
-      layout.metadataLength,
-    );
-    await writeFully(this.fh, this.path, meta, layout.metadataOffset);
+    const pieces = encodeStaticStructures(this.opts, this.layout, creator, this.path, this.parent);
+    for (const { bytes, offset } of pieces) await writeFully(this.fh, this.path, bytes, offset);
     await this.truncate(this.map.nextFree);
   }
 
@@ -227,28 +187,8 @@ class Writer implements VhdxWriter {
       if (this.opts.subformat === 'dynamic') await this.truncate(this.map.nextFree);
       await this.sync();
       // Headers last, each flushed: only now does the file become a valid VHDX.
-      const sequence = BigInt(1 + Math.floor(Math.random() * 0xffff_fffe));
-      const header = {
-        fileWriteGuid: randomGuid(),
-        dataWriteGuid: this.dataWriteGuid,
-        logGuid: ZERO_GUID,
-        logVersion: 0,
-        version: 1,
-        logLength: this.layout.logLength,
-        logOffset: this.layout.logOffset,
-      };
-      await writeFully(
-        this.fh,
-        this.path,
-        encodeHeader({ ...header, sequenceNumber: sequence }),
-        HEADER1_OFFSET,
-      );
-      await writeFully(
-        this.fh,
-        this.path,
-        encodeHeader({ ...header, sequenceNumber: sequence + 1n }),
-        HEADER2_OFFSET,
-      );
+      for (const { bytes, offset } of encodeHeaderPair(this.layout, this.dataWriteGuid))
+        await writeFully(this.fh, this.path, bytes, offset);
       await this.sync();
       await this.fh.close();
       this.state = 'closed';
