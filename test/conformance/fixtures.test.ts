@@ -10,6 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DiskSource, Extent } from '../../src/source/disk-source.js';
 import { openImage } from '../../src/source/open-image.js';
+import type { OpenedImage } from '../../src/source/open-image.js';
 import { FIXTURE_DIR, loadGoldens, modelRead } from './golden.js';
 import type { Golden } from './golden.js';
 import {
@@ -67,6 +68,29 @@ describe.each(goldens)('fixture $name', (g: Golden) => {
     expect(src.format).toBe('vhdx');
     expect(src.virtualSize).toBe(g.virtualSize);
     expect(src.logicalSectorSize).toBe(g.logicalSectorSize);
+  });
+
+  it('inspect facts (info) agree with the BAT qemu wrote', () => {
+    const info = (src as OpenedImage).info;
+    expect(info, 'openImage gives VHDX info').toBeDefined();
+    if (!info) return;
+    const count = (state: number): number =>
+      g.bat.filter((r) => r.state === state).reduce((n, r) => n + r.count, 0);
+    expect(info.geometry.blockSize).toBe(g.blockSize);
+    expect(info.geometry.chunkRatio).toBe(g.chunkRatio);
+    expect(info.geometry.payloadBlocks).toBe(Math.ceil(g.virtualSize / g.blockSize));
+    expect(info.payloadStates).toMatchObject({
+      notPresent: count(0),
+      zero: count(2),
+      fullyPresent: count(6),
+      undefined: 0,
+      unmapped: 0,
+      partiallyPresent: 0,
+    });
+    expect(info.bitmapStates.present).toBe(0);
+    expect(info.parentChain).toEqual([]);
+    expect(info.log, 'a cleanly closed qemu image has no log to replay').toBeUndefined();
+    expect(info.warnings).toEqual([]);
   });
 
   it('reads back equal to qemu-img convert -O raw (sha256)', async () => {

@@ -30,6 +30,7 @@ export interface Golden {
   virtualSize: number;
   blockSize: number;
   logicalSectorSize: 512 | 4096;
+  chunkRatio: number;
   rawSha256: string;
   writes: WriteOp[];
   qemuMap: QemuMapEntry[];
