@@ -104,6 +104,27 @@ export class ImageFile {
     if (this.overlay) this.overlay.apply(buf, bufOffset, length, fileOffset);
   }
 
+  /**
+   * The hot path for payload reads: one pread through the thread pool with a single promise and no
+   * async frames; short reads (rare) continue in readAsync.
+   */
+  readOnce(buf: Uint8Array, bufOffset: number, length: number, fileOffset: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      fs.read(this.fd, buf, bufOffset, length, fileOffset, (err, n) => {
+        if (err) reject(fromSystemError(err, 'read', this.path));
+        else if (n < length)
+          this.readAsync(buf, bufOffset + n, length - n, fileOffset + n, 'payload').then(() => {
+            if (this.overlay) this.overlay.apply(buf, bufOffset, n, fileOffset);
+            resolve();
+          }, reject);
+        else {
+          if (this.overlay) this.overlay.apply(buf, bufOffset, length, fileOffset);
+          resolve();
+        }
+      });
+    });
+  }
+
   /** EOF mid-read: zeros only inside a log-extended tail, otherwise the file is truncated. */
   private pastEnd(
     buf: Uint8Array,

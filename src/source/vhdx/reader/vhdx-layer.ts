@@ -54,7 +54,36 @@ export class VhdxLayer {
     fileOffset: number,
   ): Promise<void> | void {
     if (this.io === 'sync') return this.file.readSync(buf, bufOffset, length, fileOffset, 'payload');
-    return this.file.readAsync(buf, bufOffset, length, fileOffset, 'payload');
+    return this.file.readOnce(buf, bufOffset, length, fileOffset);
+  }
+
+  /**
+   * File offset of [vOffset, +length) when it lies wholly in FULLY_PRESENT blocks that are contiguous
+   * in this file (the common case for sequential reads), else -1.
+   */
+  contiguousRun(vOffset: number, length: number): number {
+    if (length === 0 || vOffset + length > this.virtualSize) return -1;
+    const bs = this.blockSize;
+    const first = Math.floor(vOffset / bs);
+    const last = Math.floor((vOffset + length - 1) / bs);
+    const index = this.entry(first);
+    if (this.state(index) !== BatState.FullyPresent) return -1;
+    const start = this.fileOffset(index);
+    for (let b = first + 1; b <= last; b++) {
+      const i = this.entry(b);
+      if (this.state(i) !== BatState.FullyPresent || this.fileOffset(i) !== start + (b - first) * bs)
+        return -1;
+    }
+    return start + (vOffset - first * bs);
+  }
+
+  /** One pread for a range `contiguousRun` accepted. */
+  readRun(buf: Uint8Array, bufOffset: number, length: number, fileOffset: number): Promise<void> {
+    if (this.io === 'sync') {
+      this.file.readSync(buf, bufOffset, length, fileOffset, 'payload');
+      return Promise.resolve();
+    }
+    return this.file.readOnce(buf, bufOffset, length, fileOffset);
   }
 
   /** Reads [vOffset, +length) of this layer's view (zeros past its end) into buf[bufOffset..]. */

@@ -121,6 +121,14 @@ export class VhdxSource implements DiskSource {
     } catch (err) {
       return Promise.reject(err);
     }
+    const run = this.top.contiguousRun(offset, len);
+    if (run >= 0) {
+      try {
+        return this.top.readRun(buf, bufOffset, len, run);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
     return this.top.read(buf, bufOffset, offset, len);
   }
 
