@@ -3,10 +3,11 @@
  * disks, single-thread baselines).
  */
 import { inlineEngine } from './inline-engine.js';
+import { threadEngine } from './thread-engine.js';
 import type { SealConfig, SealEngine } from './seal-engine.js';
 
 export async function createEngine(config: SealConfig, threads: number): Promise<SealEngine> {
   if (threads <= 0) return inlineEngine(config);
-  // TODO(pool): the compute engineer's BlockPool (src/workers/pool.ts) plugs in here.
-  return inlineEngine(config);
+  // The compute engineer's piscina BlockPool (src/workers/pool.ts) replaces this when it lands.
+  return threadEngine(config, threads);
 }

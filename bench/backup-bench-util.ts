@@ -1,0 +1,71 @@
+/** Shared by the backup benchmarks: the test image, stage timing, command timing. */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { buildDictionaries } from '../src/fixtures/content/dictionary.js';
+import { contentStream } from '../src/fixtures/content/kinds.js';
+import { createVhdx } from '../src/source/vhdx/writer/vhdx-writer.js';
+
+export const MiB = 1024 * 1024;
+export const GiB = 1024 * MiB;
+export const OUT = join(import.meta.dirname, 'out');
+
+export function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
+}
+
+/**
+ * A dynamic VHDX of unique mixed-compressibility data ('program' content: binary and text
+ * dictionary slices with random runs), every block allocated: nothing to skip. Cached in bench/out.
+ */
+export async function mixedImage(size: number, seed = 7): Promise<string> {
+  mkdirSync(OUT, { recursive: true });
+  const path = join(OUT, `mixed-${size / MiB}MiB-s${seed}.vhdx`);
+  if (existsSync(path) && statSync(path).size > size) return path;
+  const w = await createVhdx(path, { virtualSize: size });
+  const stream = contentStream('program', seed, 'bench-disk', buildDictionaries(seed));
+  const buf = new Uint8Array(8 * MiB);
+  for (let at = 0; at < size; at += buf.length) {
+    const piece = buf.subarray(0, Math.min(buf.length, size - at));
+    stream.fill(piece);
+    await w.write(piece, at);
+  }
+  await w.close();
+  return path;
+}
+
+/** Reads a file once so every contender starts from the page cache. */
+export function warm(path: string): void {
+  spawnSync('cat', [path], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/** Wall time of a command (ms); throws when it fails. */
+export function timeCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): number {
+  const t = performance.now();
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  const ms = performance.now() - t;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr?.toString()}`);
+  return ms;
+}
+
+export function mbps(bytes: number, ms: number): number {
+  return Math.round((bytes / 1e6 / (ms / 1000)) * 10) / 10;
+}
+
+export class Stopwatch {
+  ms = 0;
+  time<T>(fn: () => T): T {
+    const t = performance.now();
+    const r = fn();
+    this.ms += performance.now() - t;
+    return r;
+  }
+  async timeAsync<T>(fn: () => Promise<T>): Promise<T> {
+    const t = performance.now();
+    const r = await fn();
+    this.ms += performance.now() - t;
+    return r;
+  }
+}
