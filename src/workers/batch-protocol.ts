@@ -1,0 +1,59 @@
+/**
+ * The message format between BlockPool (main thread) and block-worker (worker threads).
+ *
+ * A batch carries several blocks in one message (fewer messages and wake-ups per MiB). Block bytes
+ * travel in `data[i]` / `out[i]`: views over ArrayBuffers that are *moved* (transferList) to the
+ * worker and moved back with the reply, never cloned. Only small per-batch arrays (identities,
+ * nonces, codecs, lengths; a few bytes per block) are copied.
+ */
+import type { CompressionLevel } from '../core/blob.js';
+import type { WireError } from '../errors.js';
+
+/**
+ * - `hash`: identity only, so the pipeline can dedup before paying for compression.
+ * - `seal`: compress + encrypt blocks whose identities are already known (`identities` given).
+ * - `hashAndSeal`: both in one pass (no dedup in between).
+ * - `open`: restore/verify: decrypt → decompress → re-hash stored payloads into `out`.
+ */
+export type BlockOp = 'hash' | 'seal' | 'hashAndSeal' | 'open';
+
+export interface BatchRequest {
+  readonly op: BlockOp;
+  readonly level: CompressionLevel;
+  readonly identityKey: Uint8Array | undefined;
+  readonly blobKey: Uint8Array | undefined;
+  /** Full-capacity views; the block is `data[i].subarray(0, lengths[i])`. */
+  readonly data: Uint8Array[];
+  readonly lengths: Uint32Array;
+  /** Seal ops: output views with at least maxPayloadBytes(lengths[i]) bytes. */
+  readonly out: Uint8Array[];
+  /** `seal`, `open`: packed IDENTITY_BYTES per block. */
+  readonly identities: Uint8Array | undefined;
+  /** Encrypted seal and open ops: packed NONCE_BYTES per block. */
+  readonly nonces: Uint8Array | undefined;
+  /** `open`: codec and raw length of each stored payload. */
+  readonly codecs: Uint8Array | undefined;
+  readonly rawLengths: Uint32Array | undefined;
+}
+
+export interface BatchReply {
+  /** The request's views, moved back so their buffers can be reused. */
+  readonly data: Uint8Array[];
+  readonly out: Uint8Array[];
+  /** Packed IDENTITY_BYTES per block (a copy of the request's for `seal`). */
+  readonly identities: Uint8Array;
+  /** Seal ops: codec per block; payload i is `out[i].subarray(0, payloadLengths[i])`.
+   *  `open`: the raw block is `out[i].subarray(0, payloadLengths[i])`. */
+  readonly codecs: Uint8Array;
+  readonly payloadLengths: Uint32Array;
+  /** Set when the batch failed; the buffers still come back. */
+  readonly error: WireError | undefined;
+}
+
+/** Every distinct ArrayBuffer behind `views`, once each (postMessage rejects duplicates). */
+export function buffersOf(views: readonly Uint8Array[], into = new Set<ArrayBuffer>()): Set<ArrayBuffer> {
+  for (const v of views) {
+    if (v.buffer instanceof ArrayBuffer) into.add(v.buffer);
+  }
+  return into;
+}

@@ -1,0 +1,228 @@
+/**
+ * BlockPool: the pipeline's handle on the worker threads (piscina) that hash, compress and encrypt.
+ *
+ * Contracts:
+ * - Batches: `submit(batch)` sends several blocks in one message (see DEFAULT_BATCH_BLOCKS).
+ * - Zero copy: each slot's ArrayBuffer is moved to the worker and moved back; while in flight the
+ *   slot's views are detached, and the returned views are put back into the same slot objects
+ *   before the promise settles. Slots come from a BufferRing, so memory stays bounded.
+ * - Backpressure (Node's write()/drain): at most `maxInFlight` batches run or queue; `canSubmit()`
+ *   turns false at the limit and 'drain' fires once there is room again (`whenCanSubmit()` awaits
+ *   it). submit() past the limit still works; it only queues more.
+ * - Errors: a worker failure arrives as a DmError with its catalog code (toWire → fromWire); the
+ *   failed batch's buffers still return to their slots. A dead thread rejects with
+ *   DM_ERR_WORKER_FAILED, and then that batch's buffers are lost.
+ */
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Piscina } from 'piscina';
+import { IDENTITY_BYTES, NONCE_BYTES, type CodecIdValue, type CompressionLevel } from '../core/blob.js';
+import { dmError, fromWire, isDmError } from '../errors.js';
+import { buffersOf, type BatchReply, type BatchRequest, type BlockOp } from './batch-protocol.js';
+import type { BlockSlot } from './buffer-ring.js';
+import { maxPayloadBytes } from './seal.js';
+
+/** Measured with bench/pool-throughput.ts (1 MiB blocks, 2 threads): see the report in that file. */
+export const DEFAULT_BATCH_BLOCKS = 4;
+
+export interface BlockPoolOptions {
+  /** Worker threads; default os.availableParallelism(). */
+  readonly threads?: number;
+  /** Batches running or queued before canSubmit() turns false; default 2 × threads. */
+  readonly maxInFlight?: number;
+  /** Blocks per batch the pipeline should send (advisory; exposed as `batchSize`). */
+  readonly batchSize?: number;
+}
+
+export interface BlockBatch {
+  readonly op: BlockOp;
+  /** Required for `seal` and `hashAndSeal`. */
+  readonly level?: CompressionLevel;
+  readonly identityKey?: Uint8Array;
+  readonly blobKey?: Uint8Array;
+  readonly slots: readonly BlockSlot[];
+  /** `seal`: packed IDENTITY_BYTES per slot (from an earlier `hash`); `open`: stored identities. */
+  readonly identities?: Uint8Array;
+  /** Encrypted seal/open: packed NONCE_BYTES per slot (main thread assigns them: nonceFromCounter). */
+  readonly nonces?: Uint8Array;
+  /** `open`: each stored payload's codec and raw length (from the repository index). */
+  readonly codecs?: Uint8Array;
+  readonly rawLengths?: Uint32Array;
+}
+
+export interface BatchResult {
+  /** Packed IDENTITY_BYTES per slot; `identity(i)` gives a view. */
+  readonly identities: Uint8Array;
+  /** Seal ops: codec of each slot's payload. */
+  readonly codecs: readonly CodecIdValue[];
+  /** Seal ops: payload i is `slots[i].out.subarray(0, payloadLengths[i])`; `open`: the raw block. */
+  readonly payloadLengths: Uint32Array;
+  identity(i: number): Uint8Array;
+}
+
+interface ResolvedOptions {
+  readonly threads: number;
+  readonly maxInFlight: number;
+  readonly batchSize: number;
+}
+
+function positiveInt(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) {
+    throw dmError('DM_ERR_ARG_INVALID', `BlockPool option ${name} must be a positive integer, got ${value}`, {
+      field: name,
+    });
+  }
+  return value;
+}
+
+function resolveOptions(o: BlockPoolOptions): ResolvedOptions {
+  const threads = positiveInt(o.threads, availableParallelism(), 'threads');
+  return {
+    threads,
+    maxInFlight: positiveInt(o.maxInFlight, 2 * threads, 'maxInFlight'),
+    batchSize: positiveInt(o.batchSize, DEFAULT_BATCH_BLOCKS, 'batchSize'),
+  };
+}
+
+/** Compiled: block-worker.js next to this file. From sources (vitest, tsx): the .ts file via tsx. */
+function workerEntry(): { filename: string; execArgv: string[] } {
+  const js = new URL('./block-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(js))) return { filename: js.href, execArgv: [] };
+  const ts = new URL('./block-worker.ts', import.meta.url);
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  return { filename: ts.href, execArgv: ['--import', tsx] };
+}
+
+function validate(batch: BlockBatch): void {
+  const n = batch.slots.length;
+  const { op } = batch;
+  const seals = op === 'seal' || op === 'hashAndSeal';
+  if (n === 0) throw dmError('DM_ERR_INTERNAL', 'empty batch');
+  if (seals && batch.level === undefined) throw dmError('DM_ERR_INTERNAL', `${op} needs a level`);
+  if ((op === 'seal' || op === 'open') && batch.identities?.length !== n * IDENTITY_BYTES) {
+    throw dmError('DM_ERR_INTERNAL', `${op} needs one identity per slot`);
+  }
+  if (op !== 'hash' && batch.blobKey && batch.nonces?.length !== n * NONCE_BYTES) {
+    throw dmError('DM_ERR_INTERNAL', `encrypted ${op} needs one nonce per slot`);
+  }
+  if (op === 'open' && (batch.codecs?.length !== n || batch.rawLengths?.length !== n)) {
+    throw dmError('DM_ERR_INTERNAL', 'open needs a codec and a raw length per slot');
+  }
+  batch.slots.forEach((slot, i) => {
+    if (slot.data.byteLength === 0 && slot.length > 0) {
+      throw dmError('DM_ERR_INTERNAL', 'slot is already in flight');
+    }
+    const outNeeded = op === 'open' ? batch.rawLengths![i]! : seals ? maxPayloadBytes(slot.length) : 0;
+    if (slot.length > slot.data.length || slot.out.length < outNeeded) {
+      throw dmError('DM_ERR_INTERNAL', `slot of ${slot.data.length} bytes cannot hold ${slot.length}`);
+    }
+  });
+}
+
+export class BlockPool extends EventEmitter {
+  readonly threads: number;
+  readonly maxInFlight: number;
+  readonly batchSize: number;
+  readonly #piscina: Piscina<BatchRequest, BatchReply>;
+  #inFlight = 0;
+  #closed = false;
+
+  constructor(options: BlockPoolOptions = {}) {
+    super();
+    const o = resolveOptions(options);
+    this.threads = o.threads;
+    this.maxInFlight = o.maxInFlight;
+    this.batchSize = o.batchSize;
+    const entry = workerEntry();
+    this.#piscina = new Piscina<BatchRequest, BatchReply>({
+      filename: entry.filename,
+      execArgv: entry.execArgv,
+      minThreads: o.threads,
+      maxThreads: o.threads,
+      idleTimeout: 60_000, // keep threads warm between jobs; churn costs startup and JIT warm-up
+    });
+  }
+
+  /** Batches submitted and not yet settled. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** False at the in-flight limit: wait for 'drain' (or `whenCanSubmit()`) before submitting more. */
+  canSubmit(): boolean {
+    return this.#inFlight < this.maxInFlight;
+  }
+
+  /** Resolves when canSubmit() is true. */
+  whenCanSubmit(): Promise<void> {
+    if (this.canSubmit()) return Promise.resolve();
+    return new Promise((resolve) => this.once('drain', () => resolve()));
+  }
+
+  async submit(batch: BlockBatch): Promise<BatchResult> {
+    if (this.#closed) throw dmError('DM_ERR_INTERNAL', 'BlockPool is closed');
+    validate(batch);
+    const { op, slots } = batch;
+    const encrypted = op !== 'hash' && batch.blobKey !== undefined;
+    const req: BatchRequest = {
+      op,
+      level: batch.level ?? 'none',
+      identityKey: batch.identityKey,
+      blobKey: encrypted ? batch.blobKey : undefined,
+      data: slots.map((s) => s.data),
+      lengths: Uint32Array.from(slots, (s) => s.length),
+      out: slots.map((s) => s.out), // always: every moved buffer must come back
+      identities: op === 'seal' || op === 'open' ? batch.identities : undefined,
+      nonces: encrypted ? batch.nonces : undefined,
+      codecs: op === 'open' ? batch.codecs : undefined,
+      rawLengths: op === 'open' ? batch.rawLengths : undefined,
+    };
+    // A slot's out view usually shares the data buffer; buffersOf sends each buffer once.
+    const transferList = [...buffersOf(req.out, buffersOf(req.data))];
+    this.#inFlight++;
+    let reply: BatchReply;
+    try {
+      reply = await this.#piscina.run(req, { transferList });
+    } catch (err) {
+      throw isDmError(err)
+        ? err
+        : dmError('DM_ERR_WORKER_FAILED', `worker failed: ${String(err)}`, undefined, err);
+    } finally {
+      this.#settle();
+    }
+    // Re-attach the moved-back views to the caller's slots.
+    slots.forEach((slot, i) => {
+      slot.data = reply.data[i]!;
+      slot.out = reply.out[i]!;
+    });
+    if (reply.error) throw fromWire(reply.error);
+    const identities = reply.identities;
+    return {
+      identities,
+      codecs: Array.from(reply.codecs) as CodecIdValue[],
+      payloadLengths: reply.payloadLengths,
+      identity: (i) => identities.subarray(i * IDENTITY_BYTES, (i + 1) * IDENTITY_BYTES),
+    };
+  }
+
+  #settle(): void {
+    this.#inFlight--;
+    if (this.#inFlight === this.maxInFlight - 1) this.emit('drain');
+  }
+
+  /** Finishes queued work, then stops the threads. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#piscina.close();
+  }
+
+  /** Stops the threads at once; pending batches reject. */
+  async destroy(): Promise<void> {
+    this.#closed = true;
+    await this.#piscina.destroy();
+  }
+}

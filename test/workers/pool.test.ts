@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { IDENTITY_BYTES, NONCE_BYTES } from '../../src/core/blob.js';
+import { isDmError, type ErrorCode } from '../../src/errors.js';
+import { BufferRing, type BlockSlot } from '../../src/workers/buffer-ring.js';
+import { nonceFromCounter } from '../../src/workers/cipher/aes-gcm.js';
+import { blockIdentity } from '../../src/workers/identity.js';
+import { BlockPool } from '../../src/workers/pool.js';
+import { openSealed } from '../../src/workers/seal.js';
+import { random, sameBytes, textLike } from './data.js';
+
+const BLOCK = 256 * 1024;
+const identityKey = randomBytes(32);
+const blobKey = randomBytes(32);
+const pool = new BlockPool({ threads: 2, maxInFlight: 2 });
+afterAll(() => pool.destroy());
+
+function fill(ring: BufferRing, blocks: Uint8Array[]): BlockSlot[] {
+  return blocks.map((b) => {
+    const slot = ring.acquire()!;
+    slot.data.set(b);
+    slot.length = b.length;
+    return slot;
+  });
+}
+
+function nonces(first: number, n: number): Uint8Array {
+  const out = new Uint8Array(n * NONCE_BYTES);
+  for (let i = 0; i < n; i++) nonceFromCounter(first + i, out.subarray(i * NONCE_BYTES));
+  return out;
+}
+
+async function expectRejects(code: ErrorCode, p: Promise<unknown>): Promise<void> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(isDmError(err, code), String(err)).toBe(true);
+}
+
+describe('BlockPool', () => {
+  const blocks = [textLike(BLOCK, 1), random(BLOCK), new Uint8Array(BLOCK), textLike(1000, 2)];
+
+  it('hashAndSeal: moves buffers out and back, results open to the original blocks', async () => {
+    const ring = new BufferRing(4, BLOCK);
+    const slots = fill(ring, blocks);
+    const pending = pool.submit({
+      op: 'hashAndSeal',
+      level: 'optimal',
+      identityKey,
+      blobKey,
+      slots,
+      nonces: nonces(0, 4),
+    });
+    // Moved, not cloned: the main thread's views are detached while the worker has them.
+    expect(slots.every((s) => s.data.byteLength === 0 && s.out.byteLength === 0)).toBe(true);
+    const result = await pending;
+    slots.forEach((slot, i) => {
+      expect(slot.data.byteLength).toBe(BLOCK + 16);
+      expect(slot.out.buffer).toBe(slot.data.buffer); // one buffer per slot, still shared
+      expect(sameBytes(slot.data.subarray(0, slot.length), blocks[i]!)).toBe('equal');
+      expect(sameBytes(result.identity(i), blockIdentity(blocks[i]!, identityKey))).toBe('equal');
+      const payload = slot.out.subarray(0, result.payloadLengths[i]);
+      const blob = {
+        identity: result.identity(i),
+        codec: result.codecs[i]!,
+        rawLength: slot.length,
+        payload,
+        nonce: nonceFromCounter(i),
+      };
+      expect(sameBytes(openSealed(blob, blobKey, identityKey), blocks[i]!)).toBe('equal');
+      ring.release(slot);
+    });
+    expect(ring.available).toBe(4);
+  });
+
+  it('hash then seal (dedup in between) and open round-trip through the workers', async () => {
+    const ring = new BufferRing(8, BLOCK);
+    const slots = fill(ring, blocks);
+    const hashed = await pool.submit({ op: 'hash', identityKey, slots });
+    expect(hashed.identities.length).toBe(4 * IDENTITY_BYTES);
+    expect(sameBytes(hashed.identity(1), blockIdentity(blocks[1]!, identityKey))).toBe('equal');
+    const sealed = await pool.submit({
+      op: 'seal',
+      level: 'high',
+      blobKey,
+      slots,
+      identities: hashed.identities,
+      nonces: nonces(100, 4),
+    });
+    // Stored payloads go into fresh slots for `open`; raw blocks come back in their `out`.
+    const stored = fill(
+      ring,
+      slots.map((s, i) => s.out.slice(0, sealed.payloadLengths[i])),
+    );
+    const opened = await pool.submit({
+      op: 'open',
+      identityKey,
+      blobKey,
+      slots: stored,
+      identities: hashed.identities,
+      nonces: nonces(100, 4),
+      codecs: Uint8Array.from(sealed.codecs),
+      rawLengths: Uint32Array.from(blocks, (b) => b.length),
+    });
+    stored.forEach((s, i) => {
+      expect(sameBytes(s.out.subarray(0, opened.payloadLengths[i]), blocks[i]!)).toBe('equal');
+    });
+  });
+
+  it('a DmError thrown in a worker arrives with its code, and the buffers still come back', async () => {
+    const ring = new BufferRing(2, BLOCK);
+    const slots = fill(ring, [textLike(5000, 3)]);
+    const sealed = await pool.submit({
+      op: 'hashAndSeal',
+      level: 'optimal',
+      identityKey,
+      blobKey,
+      slots,
+      nonces: nonces(7, 1),
+    });
+    const identity = sealed.identities;
+    const stored = fill(ring, [slots[0]!.out.slice(0, sealed.payloadLengths[0])]);
+    stored[0]!.data[10]! ^= 1; // flip a ciphertext bit
+    const open = {
+      op: 'open' as const,
+      identityKey,
+      blobKey,
+      slots: stored,
+      identities: identity,
+      nonces: nonces(7, 1),
+      codecs: Uint8Array.from(sealed.codecs),
+      rawLengths: Uint32Array.of(5000),
+    };
+    await expectRejects('DM_ERR_CRYPTO_AUTH', pool.submit(open));
+    expect(stored[0]!.data.byteLength).toBe(BLOCK + 16);
+    stored[0]!.data[10]! ^= 1;
+    await expectRejects('DM_ERR_REPO_CHECKSUM', pool.submit({ ...open, identityKey: randomBytes(32) }));
+    await expect(pool.submit(open)).resolves.toBeDefined();
+  });
+
+  it('backpressure: canSubmit turns false at maxInFlight and drain fires when room frees up', async () => {
+    const ring = new BufferRing(3, BLOCK);
+    const batches = [0, 1, 2].map((i) => fill(ring, [textLike(BLOCK, 10 + i)]));
+    let drains = 0;
+    pool.on('drain', () => drains++);
+    expect(pool.canSubmit()).toBe(true);
+    const p1 = pool.submit({ op: 'hashAndSeal', level: 'extreme', slots: batches[0]! });
+    const p2 = pool.submit({ op: 'hashAndSeal', level: 'extreme', slots: batches[1]! });
+    expect(pool.inFlight).toBe(2);
+    expect(pool.canSubmit()).toBe(false);
+    const room = pool.whenCanSubmit();
+    const p3 = pool.submit({ op: 'hashAndSeal', level: 'extreme', slots: batches[2]! }); // still accepted, queues
+    await room;
+    await Promise.all([p1, p2, p3]);
+    expect(drains).toBeGreaterThanOrEqual(1);
+    expect(pool.inFlight).toBe(0);
+    expect(pool.canSubmit()).toBe(true);
+    pool.removeAllListeners('drain');
+  });
+
+  it('refuses bad options and malformed batches with catalog codes', async () => {
+    expect(() => new BlockPool({ threads: 0 })).toThrow(
+      expect.objectContaining({ code: 'DM_ERR_ARG_INVALID' }),
+    );
+    const ring = new BufferRing(1, 1024);
+    const slot = fill(ring, [textLike(10)]);
+    await expectRejects('DM_ERR_INTERNAL', pool.submit({ op: 'seal', level: 'none', slots: slot }));
+    await expectRejects(
+      'DM_ERR_INTERNAL',
+      pool.submit({ op: 'hashAndSeal', level: 'none', blobKey, slots: slot }),
+    );
+    expect(() => ring.release(slot[0]!)).not.toThrow();
+    expect(() => ring.release(slot[0]!)).toThrow(/twice/);
+  });
+});
