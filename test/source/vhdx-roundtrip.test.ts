@@ -32,6 +32,8 @@ interface Scenario {
   readonly sectors: number;
   readonly levels: readonly (readonly LevelWrite[])[];
   readonly concurrent: boolean;
+  /** The base (level 0) is a fixed VHDX rather than a dynamic one. */
+  readonly baseFixed: boolean;
 }
 
 const writeArb = fc.record({
@@ -49,13 +51,15 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc
     blocks: fc.double({ min: 0.01, max: 3.5, noNaN: true }),
     levels: fc.array(fc.array(writeArb, { minLength: 0, maxLength: 6 }), { minLength: 1, maxLength: 5 }),
     concurrent: fc.boolean(),
+    baseFixed: fc.boolean(),
   })
-  .map(({ logicalSectorSize, blockMiB, blocks, levels, concurrent }) => ({
+  .map(({ logicalSectorSize, blockMiB, blocks, levels, concurrent, baseFixed }) => ({
     logicalSectorSize,
     blockMiB,
     sectors: Math.max(1, Math.floor((blocks * blockMiB * MiB) / logicalSectorSize)),
     levels,
     concurrent,
+    baseFixed,
   }));
 
 /** Clips a write to the disk; returns [byteOffset, byteLength]. 4096-byte sectors scale counts by 1/8. */
@@ -75,7 +79,9 @@ async function writeChain(s: Scenario, dir: string): Promise<{ top: string; expe
     const w = await createVhdx(file, {
       blockSize: s.blockMiB * MiB,
       logicalSectorSize: s.logicalSectorSize,
-      ...(parent ? { parent: { path: parent } } : { virtualSize: size }),
+      ...(parent
+        ? { parent: { path: parent } }
+        : { virtualSize: size, subformat: s.baseFixed ? 'fixed' : 'dynamic' }),
     });
     const pending: Promise<void>[] = [];
     const touched: [number, number][] = [];
