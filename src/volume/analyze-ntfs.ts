@@ -6,6 +6,7 @@ import type { DiskSource } from '../source/disk-source.js';
 import { dmError, isDmError } from '../errors.js';
 import { scanFreeClusters } from './ntfs/bitmap.js';
 import { filesBeneath, fileClusters, resolvePath, ROOT_RECORD } from './ntfs/files.js';
+import type { ResolvedFile } from './ntfs/files.js';
 import type { Mft } from './ntfs/mft.js';
 import { AttrType } from './ntfs/record.js';
 import { loadUpcase, simpleFold } from './ntfs/upcase.js';
@@ -89,6 +90,11 @@ export async function analyzeNtfsVolume(
       warnings.push(`${why}: volume read whole`);
       return { volume: { ...base, status, ...geometry, version, excluded: [], warnings }, skip: [] };
     };
+    if (scan.droppedClusters > 0) {
+      warnings.push(
+        `$Bitmap very fragmented: ${scan.droppedClusters} free clusters in short runs not skipped`,
+      );
+    }
     if (info.major !== 3) return readWhole('unsupported', `NTFS version ${version} not supported`);
     if (info.dirty) return readWhole('dirty', 'NTFS volume is marked dirty');
 
@@ -104,7 +110,11 @@ export async function analyzeNtfsVolume(
       });
     }
 
-    const fold = (await loadUpcase(mft)) ?? simpleFold;
+    let fold = await loadUpcase(mft);
+    if (!fold) {
+      warnings.push('$UpCase unreadable: names compared with simple Unicode case folding');
+      fold = simpleFold;
+    }
     const excluded: ExcludedFile[] = [];
     const excludedClusters: ByteRange[] = [];
     const targets: { path: string; quiet: boolean }[] = [
@@ -121,10 +131,10 @@ export async function analyzeNtfsVolume(
         warnings.push(`exclusion "${t.path}" names NTFS metadata or the root: not excluded`);
         continue;
       }
-      const records = found.isDirectory ? await filesBeneath(mft, found.record) : [found.record];
+      const files = found.isDirectory ? await filesBeneath(mft, found.record) : [found];
       const clusters: ByteRange[] = [];
-      for (const r of records) {
-        for (const run of (await fileClusters(mft, r)).runs)
+      for (const f of files) {
+        for (const run of (await fileClusters(mft, f.record, f.sequence)).runs)
           clusters.push({ offset: run.lcn, length: run.length });
       }
       const merged = coalesce(clusters);
@@ -171,7 +181,7 @@ async function resolveQuiet(
   mft: Mft,
   fold: (s: string) => string,
   path: string,
-): Promise<{ record: number; isDirectory: boolean } | undefined> {
+): Promise<ResolvedFile | undefined> {
   try {
     return await resolvePath(mft, fold, path);
   } catch (err) {

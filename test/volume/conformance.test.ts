@@ -58,14 +58,17 @@ describe.skipIf(!tools)('ntfs-3g conformance', () => {
     const host = join(dir, `f-${sector}-${cluster}`);
     writeFileSync(img, '');
     execFileSync('truncate', ['-s', cluster > 65536 ? '64M' : '16M', img]);
-    execFileSync('mkntfs', ['-F', '-Q', '-T', '-q', '-s', String(sector), '-c', String(cluster), img], { stdio: 'ignore' });
+    execFileSync('mkntfs', ['-F', '-Q', '-T', '-q', '-s', String(sector), '-c', String(cluster), img], {
+      stdio: 'ignore',
+    });
     const cp = (bytes: number, seed: number, name: string): void => {
       writeFileSync(host, content(seed, bytes));
       execFileSync('ntfscp', ['-q', img, host, name], { stdio: 'ignore' });
     };
     // Four files grown in turns: each growth lands after the others' clusters, so they fragment.
     for (let round = 1; round <= 4; round++) {
-      for (let f = 0; f < 4; f++) cp(round * 3 * Math.min(cluster, 65536) + 100, round * 10 + f, `grow${f}.bin`);
+      for (let f = 0; f < 4; f++)
+        cp(round * 3 * Math.min(cluster, 65536) + 100, round * 10 + f, `grow${f}.bin`);
     }
     cp(1 * MiB + 123, 99, 'pagefile.sys');
     cp(2 * MiB, 7, 'shrunk.bin');
@@ -111,8 +114,14 @@ describe.skipIf(!tools)('ntfs-3g conformance', () => {
       writeGpt(gpt, sector, [{ firstLba: start, lastLba: start + vsec - 1 }]);
       for (const disk of [mbr, gpt]) {
         const w = await analyzeDisk(memorySource(disk, sector), { excludeSwap: NO_SWAP });
-        expect(w.volumes[0]).toMatchObject({ status: 'ok', offset: start * sector, clustersInUse: facts.clustersInUse });
-        expect(w.skip).toEqual(coalesce(a.skip.map((r) => ({ offset: r.offset + start * sector, length: r.length }))));
+        expect(w.volumes[0]).toMatchObject({
+          status: 'ok',
+          offset: start * sector,
+          clustersInUse: facts.clustersInUse,
+        });
+        expect(w.skip).toEqual(
+          coalesce(a.skip.map((r) => ({ offset: r.offset + start * sector, length: r.length }))),
+        );
       }
     } finally {
       await src.close();

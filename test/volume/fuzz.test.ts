@@ -18,7 +18,8 @@ describe('fuzz: mutated boot sector and MFT records', () => {
     const { image: pristine } = loadFixture('c512');
     const vol = await openImage(pristine);
     const mftStart = vol.mft.diskOffsetOf(0);
-    const rootIndex = (await vol.mft.stream((await vol.mft.attributes(5)).attributes, 0xa0, '$I30'))!.runs[0]!;
+    const rootIndex = (await vol.mft.stream((await vol.mft.attributes(5)).attributes, 0xa0, '$I30'))!
+      .runs[0]!;
     const regions = [
       { start: 0, length: 512 },
       { start: mftStart, length: 24 * vol.boot.mftRecordSize },

@@ -170,6 +170,18 @@ describe('malformed NTFS', () => {
     expect(a.warnings.join()).toMatch(/backup boot sector differs .*serial/);
   });
 
+  it('a stale directory entry (record reused: sequence differs) is never excluded', async () => {
+    const { img, rec } = await setup();
+    const vol = await openImage(pristine);
+    const pf = await resolvePath(vol.mft, simpleFold, '\\pagefile.sys');
+    expect(pf.sequence).toBeGreaterThan(0);
+    img[rec(pf.record) + 16] = (pf.sequence + 1) & 0xff;
+    await expect(openImage(img).then((v) => fileClusters(v.mft, pf.record, pf.sequence))).rejects.toSatisfy(
+      (e) => isDmError(e, 'DM_ERR_NTFS_RECORD'),
+    );
+    await expectReadWhole(img, 'DM_ERR_NTFS_RECORD');
+  });
+
   it('a torn INDX block of a directory being excluded', async () => {
     const { img } = await setup();
     const vol = await openImage(pristine);

@@ -7,8 +7,17 @@ import { readStream } from './stream.js';
 /** Bitmap bytes read per step: bounded memory whatever the volume size. */
 const CHUNK = 1 << 20;
 
+/**
+ * Most free runs kept. A badly fragmented volume could otherwise need one run per two clusters (8 Mi
+ * runs for 64 GiB at 4 KiB); past this, the shortest runs are dropped, which only means reading
+ * (and zeroing nothing of) a few more free clusters: always safe.
+ */
+export const MAX_FREE_RUNS = 1 << 18;
+
 export interface FreeScan {
   readonly freeClusters: number;
+  /** Free clusters left out of `free` to bound memory (0 normally). */
+  readonly droppedClusters: number;
   /** Free cluster runs, ascending: [lcn0, len0, lcn1, len1, ...] (flat, to keep big lists compact). */
   readonly free: number[];
 }
@@ -47,9 +56,15 @@ export async function scanFreeClusters(mft: Mft): Promise<FreeScan> {
 export class BitScanner {
   private freeStart = -1;
   private freeCount = 0;
-  private readonly free: number[] = [];
+  private free: number[] = [];
+  /** Runs shorter than this are not kept (raised when the list fills). */
+  private minRun = 1;
+  private dropped = 0;
 
-  constructor(private readonly total: number) {}
+  constructor(
+    private readonly total: number,
+    private readonly maxRuns = MAX_FREE_RUNS,
+  ) {}
 
   /** `bytes` covers clusters from `firstCluster` (a multiple of 8) on; bits past `total` are ignored. */
   feed(bytes: Uint8Array, firstCluster: number): void {
@@ -80,8 +95,27 @@ export class BitScanner {
 
   private used(c: number): void {
     if (this.freeStart >= 0) {
-      this.free.push(this.freeStart, c - this.freeStart);
+      const len = c - this.freeStart;
+      if (len < this.minRun) this.dropped += len;
+      else {
+        this.free.push(this.freeStart, len);
+        if (this.free.length > 2 * this.maxRuns) this.prune();
+      }
       this.freeStart = -1;
+    }
+  }
+
+  /** Doubles the minimum run length until at most half the limit remains. */
+  private prune(): void {
+    while (this.free.length > this.maxRuns) {
+      this.minRun *= 2;
+      const kept: number[] = [];
+      for (let i = 0; i < this.free.length; i += 2) {
+        const len = this.free[i + 1]!;
+        if (len < this.minRun) this.dropped += len;
+        else kept.push(this.free[i]!, len);
+      }
+      this.free = kept;
     }
   }
 
@@ -99,6 +133,6 @@ export class BitScanner {
 
   finish(): FreeScan {
     this.used(this.total);
-    return { freeClusters: this.freeCount, free: this.free };
+    return { freeClusters: this.freeCount, droppedClusters: this.dropped, free: this.free };
   }
 }

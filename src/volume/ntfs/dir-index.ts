@@ -12,6 +12,8 @@ import { readStream } from './stream.js';
 
 export interface DirEntry {
   readonly record: number;
+  /** Sequence number from the entry's MFT reference (0 = not checked). */
+  readonly sequence: number;
   readonly name: string;
   /** 0 POSIX, 1 Win32, 2 DOS, 3 Win32+DOS. */
   readonly namespace: number;
@@ -116,6 +118,7 @@ function parseNode(
     if (66 + 2 * nameLen > keyLen) fail(`index entry at +${pos}: name longer than its key`);
     out.push({
       record: refRecord(b, pos),
+      sequence: u16(b, pos + 6),
       name: utf16(b, key + 66, nameLen),
       namespace: b[key + 65]!,
       isDirectory: (u32(b, key + 56) & FILE_ATTR_DIRECTORY) !== 0,

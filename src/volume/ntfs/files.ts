@@ -19,12 +19,14 @@ export function splitGuestPath(path: string): string[] {
 
 export interface ResolvedFile {
   readonly record: number;
+  /** Sequence number the directory entry expects (0 = unchecked: the root). */
+  readonly sequence: number;
   readonly isDirectory: boolean;
 }
 
 /** Resolves a guest path from the root directory. Throws DM_ERR_NTFS_NOT_FOUND when it does not exist. */
 export async function resolvePath(mft: Mft, fold: Folder, path: string): Promise<ResolvedFile> {
-  let cur: ResolvedFile = { record: ROOT_RECORD, isDirectory: true };
+  let cur: ResolvedFile = { record: ROOT_RECORD, sequence: 0, isDirectory: true };
   for (const part of splitGuestPath(path)) {
     const want = fold(part);
     const hit: DirEntry | undefined = cur.isDirectory
@@ -36,7 +38,7 @@ export async function resolvePath(mft: Mft, fold: Folder, path: string): Promise
         field: path,
       });
     }
-    cur = { record: hit.record, isDirectory: hit.isDirectory };
+    cur = { record: hit.record, sequence: hit.sequence, isDirectory: hit.isDirectory };
   }
   return cur;
 }
@@ -48,8 +50,23 @@ export interface FileClusters {
   readonly runs: { lcn: number; length: number }[];
 }
 
-export async function fileClusters(mft: Mft, record: number): Promise<FileClusters> {
-  const { attributes } = await mft.attributes(record);
+/**
+ * A non-zero `sequence` (from the directory entry) must match the record's: a mismatch means the
+ * entry is stale and the record now holds another file, whose clusters must not be excluded.
+ */
+export async function fileClusters(mft: Mft, record: number, sequence = 0): Promise<FileClusters> {
+  const { record: rec, attributes } = await mft.attributes(record);
+  if (sequence !== 0 && rec.sequence !== sequence) {
+    throw dmError(
+      'DM_ERR_NTFS_RECORD',
+      `directory entry for record ${record} expects sequence ${sequence}, the record has ${rec.sequence}`,
+      {
+        file: mft.geo.source.path,
+        offset: mft.diskOffsetOf(record),
+        field: 'sequence number',
+      },
+    );
+  }
   const data = await mft.stream(attributes, AttrType.data, '');
   if (!data || !data.nonResident) return { dataSize: data?.dataSize ?? 0, runs: [] };
   return {
@@ -62,8 +79,8 @@ export async function fileClusters(mft: Mft, record: number): Promise<FileCluste
  * All non-directory files beneath directory `dir`, recursively (records, deduplicated). Bounded by
  * MAX_TREE_FILES and MAX_TREE_DEPTH; a directory reached twice (a cycle) is not walked again.
  */
-export async function filesBeneath(mft: Mft, dir: number): Promise<number[]> {
-  const files = new Set<number>();
+export async function filesBeneath(mft: Mft, dir: number): Promise<{ record: number; sequence: number }[]> {
+  const files = new Map<number, number>();
   const seenDirs = new Set<number>([dir]);
   const stack: { record: number; depth: number }[] = [{ record: dir, depth: 0 }];
   while (stack.length > 0) {
@@ -81,7 +98,7 @@ export async function filesBeneath(mft: Mft, dir: number): Promise<number[]> {
         seenDirs.add(e.record);
         stack.push({ record: e.record, depth: depth + 1 });
       } else {
-        files.add(e.record);
+        files.set(e.record, e.sequence);
         if (files.size > MAX_TREE_FILES) {
           throw dmError('DM_ERR_NTFS_ATTRIBUTE', `more than ${MAX_TREE_FILES} files beneath a directory`, {
             file: mft.geo.source.path,
@@ -90,5 +107,5 @@ export async function filesBeneath(mft: Mft, dir: number): Promise<number[]> {
       }
     }
   }
-  return [...files].sort((a, b) => a - b);
+  return [...files].map(([record, sequence]) => ({ record, sequence })).sort((a, b) => a.record - b.record);
 }

@@ -83,6 +83,11 @@ export function parseRecord(rec: Uint8Array, number: number, file: string, offse
     failRec(`bytes_in_use ${bytesInUse} invalid`, 'bytes_in_use');
   if (attrsOffset % 8 !== 0 || attrsOffset < 42)
     failRec(`attrs_offset ${attrsOffset} invalid`, 'attrs_offset');
+  // NTFS 3.1 headers (update sequence array at 0x30 or later) carry the record's own number: a
+  // record read from the wrong place (bad runlist or geometry) is caught here.
+  if (u16(rec, 4) >= 0x30 && u32(rec, 44) !== number % 0x100000000) {
+    failRec(`header says record ${u32(rec, 44)}`, 'mft_record_number');
+  }
   const attributes: Attribute[] = [];
   let pos = attrsOffset;
   for (;;) {
