@@ -5,6 +5,11 @@ import { failAndExit } from './output.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerConvert } from './commands/convert.js';
 import { registerDemo } from './commands/demo.js';
+import { registerBackup } from './commands/backup.js';
+import { registerRestore } from './commands/restore.js';
+import { registerVerify } from './commands/verify.js';
+import { registerPoints } from './commands/points.js';
+import { registerBench } from './commands/bench.js';
 
 const program = new Command('datamover')
   .description('High-throughput backup data mover for VM disks (VHDX, NTFS-aware)')
@@ -15,6 +20,11 @@ const program = new Command('datamover')
 registerInspect(program);
 registerConvert(program);
 registerDemo(program);
+registerBackup(program);
+registerRestore(program);
+registerVerify(program);
+registerPoints(program);
+registerBench(program);
 
 try {
   await program.parseAsync(process.argv);
