@@ -34,6 +34,10 @@ describe.each(FIXTURE_NAMES)('fixture %s', (name) => {
     // Free-only skip: exactly the free clusters.
     const skipped = a.skip.reduce((n, r) => n + r.length, 0);
     expect(skipped).toBe(facts.freeClusters * facts.clusterSize);
+    // Nothing past the last cluster (partial cluster, backup boot sector) is ever skipped.
+    const last = a.skip[a.skip.length - 1]!;
+    expect(last.offset + last.length).toBeLessThanOrEqual(facts.totalClusters * facts.clusterSize);
+    expect(facts.totalClusters * facts.clusterSize).toBeLessThan(image.length);
   });
 
   it('agrees with ntfsinfo -v on every listed file runlist, and never skips their clusters', async () => {
