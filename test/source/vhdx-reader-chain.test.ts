@@ -164,6 +164,18 @@ describe('differencing chain of depth 3', () => {
     await src.close();
   });
 
+  it('serves many concurrent reads on one source correctly', async () => {
+    const src = await openVhdx(topPath);
+    const piece = 768 * 1024 + 512;
+    const offsets = Array.from({ length: Math.floor(src.virtualSize / piece) }, (_, i) => i * piece);
+    const bufs = offsets.map(() => new Uint8Array(piece));
+    await Promise.all(offsets.map((off, i) => src.read(bufs[i]!, off)));
+    offsets.forEach((off, i) =>
+      expect(Buffer.compare(bufs[i]!, expected.subarray(off, off + piece))).toBe(0),
+    );
+    await src.close();
+  });
+
   it('reads the middle of the chain on its own', async () => {
     const src = await openVhdx(midPath);
     expect(Buffer.compare(await readAll(src), expectedContent([{ spec: mid }, { spec: base }]))).toBe(0);
