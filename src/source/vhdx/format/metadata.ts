@@ -112,8 +112,15 @@ export function encodeMetadataRegion(meta: VhdxMetadata, regionLength: number): 
   return buf;
 }
 
-/** Decodes and validates the metadata table alone (entry layout rules of §1.6). */
-export function decodeMetadataTable(buf: Uint8Array, ctx: DecodeContext): MetadataEntry[] {
+/**
+ * Decodes and validates the metadata table alone (entry layout rules of §1.6). `buf` holds at least
+ * the 64 KiB table; `regionLength` (default: buf.length) bounds the items.
+ */
+export function decodeMetadataTable(
+  buf: Uint8Array,
+  ctx: DecodeContext,
+  regionLength = buf.length,
+): MetadataEntry[] {
   const fail = (msg: string, offset: number, field: string): never => {
     throw dmError('DM_ERR_VHDX_METADATA', msg, { file: ctx.file, offset: ctx.offset + offset, field });
   };
@@ -142,7 +149,7 @@ export function decodeMetadataTable(buf: Uint8Array, ctx: DecodeContext): Metada
       fail(`metadata item ${itemId} is ${length} bytes (max 1 MiB)`, e + 20, `${field}.Length`);
     if (length === 0 ? offset !== 0 && offset < METADATA_TABLE_SIZE : offset < METADATA_TABLE_SIZE)
       fail(`metadata item ${itemId} offset ${offset} is inside the table`, e + 16, `${field}.Offset`);
-    if (offset + length > buf.length)
+    if (offset + length > regionLength)
       fail(`metadata item ${itemId} runs past the region`, e + 16, `${field}.Offset`);
     if (entries.some((o) => o.itemId === itemId && o.isUser === isUser))
       fail(`metadata item ${itemId} appears twice`, e, `${field}.ItemId`);
@@ -168,6 +175,18 @@ export function decodeMetadataTable(buf: Uint8Array, ctx: DecodeContext): Metada
 
 export function decodeMetadataRegion(buf: Uint8Array, ctx: DecodeContext): VhdxMetadata {
   const entries = decodeMetadataTable(buf, ctx);
+  return decodeMetadataItems(entries, (offset, length) => buf.subarray(offset, offset + length), ctx);
+}
+
+/**
+ * Decodes the system items of a validated table; `readItem` returns the bytes of one item (offset
+ * relative to the region), so a reader needs only the table and the few known items in memory.
+ */
+export function decodeMetadataItems(
+  entries: readonly MetadataEntry[],
+  readItem: (offset: number, length: number) => Uint8Array,
+  ctx: DecodeContext,
+): VhdxMetadata {
   const item = (guid: Guid): Uint8Array | undefined => {
     const e = entries.find((x) => x.itemId === guid && !x.isUser);
     if (!e) return undefined;
@@ -178,7 +197,7 @@ export function decodeMetadataRegion(buf: Uint8Array, ctx: DecodeContext): VhdxM
         offset: ctx.offset + e.offset,
         field: guid,
       });
-    return buf.subarray(e.offset, e.offset + e.length);
+    return readItem(e.offset, e.length);
   };
   const need = (guid: Guid, name: string): DataView => {
     const b = item(guid);

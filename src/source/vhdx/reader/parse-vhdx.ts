@@ -10,6 +10,7 @@ import {
   HEADER_SECTION_SIZE,
   MAX_BAT_REGION_SIZE,
   MAX_METADATA_REGION_SIZE,
+  METADATA_TABLE_SIZE,
   REGION1_OFFSET,
   REGION2_OFFSET,
   REGION_GUID_BAT,
@@ -17,7 +18,7 @@ import {
   REGION_TABLE_SIZE,
 } from '../format/constants.js';
 import { decodeFileIdentifier } from '../format/file-identifier.js';
-import { decodeMetadataRegion, type VhdxMetadata } from '../format/metadata.js';
+import { decodeMetadataItems, decodeMetadataTable, type VhdxMetadata } from '../format/metadata.js';
 import { decodeRegionTable, sameRegionTables, type RegionEntry } from '../format/region-table.js';
 import { checkBat, headerSectionRange, type BatCounts, type FileRange } from './bat-check.js';
 import { chooseHeader, type HeaderChoice } from './headers.js';
@@ -92,8 +93,15 @@ export function parseVhdx(file: ImageFile, replay: boolean): ParsedVhdx {
       offset: metaRegion.fileOffset,
       field: 'MetadataRegion',
     });
-  const metaBytes = file.readStruct(metaRegion.fileOffset, metaRegion.length, 'metadata region');
-  const metadata = decodeMetadataRegion(metaBytes, { file: file.path, offset: metaRegion.fileOffset });
+  // Only the 64 KiB table and the known items are read, never the whole (possibly forged) region.
+  const metaCtx = { file: file.path, offset: metaRegion.fileOffset };
+  const table = file.readStruct(metaRegion.fileOffset, METADATA_TABLE_SIZE, 'metadata table');
+  const entries = decodeMetadataTable(table, metaCtx, metaRegion.length);
+  const metadata = decodeMetadataItems(
+    entries,
+    (offset, length) => file.readStruct(metaRegion.fileOffset + offset, length, 'metadata item'),
+    metaCtx,
+  );
 
   const geometry = batGeometry(
     metadata.virtualSize,
