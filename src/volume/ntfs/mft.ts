@@ -1,18 +1,14 @@
 /** The $MFT: its own (possibly fragmented) runlist, record reads, and attribute-list expansion. */
 import { dmError } from '../../errors.js';
-import { readDisk, s64, u16 } from '../bytes.js';
+import { readDisk } from '../bytes.js';
+import { expandAttributeList } from './attr-list.js';
 import type { BootSector } from './boot-sector.js';
-import { AttrType, parseRecord, refRecord } from './record.js';
+import { gatherRuns } from './extents.js';
+import { AttrType, parseRecord } from './record.js';
 import type { Attribute, MftRecord } from './record.js';
-import { decodeRunlist } from './runlist.js';
 import type { Run } from './runlist.js';
 import { readStream } from './stream.js';
 import type { VolumeGeometry } from './stream.js';
-
-/** NTFS caps an attribute list at 256 KiB; anything larger is forged. */
-export const MAX_ATTRIBUTE_LIST_BYTES = 256 * 1024;
-/** Extension records one file may span; generous (a 256 KiB list has at most ~8k entries). */
-export const MAX_EXTENSION_RECORDS = 4096;
 
 /** An attribute gathered across extents (and records): one runlist, sizes from the first extent. */
 export interface StreamInfo {
@@ -144,72 +140,8 @@ export class Mft {
     return { record, attributes: await this.expand(record) };
   }
 
-  private async expand(record: MftRecord): Promise<Attribute[]> {
-    const lists = record.attributes.filter((a) => a.type === AttrType.attributeList);
-    if (lists.length === 0) return record.attributes;
-    const fail = (msg: string): never => {
-      throw dmError('DM_ERR_NTFS_ATTRLIST', `MFT record ${record.number}: ${msg}`, {
-        file: this.geo.source.path,
-        offset: this.diskOffsetOf(record.number),
-        field: '$ATTRIBUTE_LIST',
-      });
-    };
-    if (lists.length > 1) fail('more than one $ATTRIBUTE_LIST');
-    const list = await this.listBytes(lists[0]!, fail);
-    const extensions = new Set<number>();
-    for (let pos = 0; pos < list.length;) {
-      if (pos + 26 > list.length) fail(`entry at +${pos} truncated`);
-      const len = u16(list, pos + 4);
-      const nameLen = list[pos + 6]!;
-      const nameOfs = list[pos + 7]!;
-      if (len < 26 || pos + len > list.length || (nameLen > 0 && nameOfs + 2 * nameLen > len))
-        fail(`entry at +${pos} has invalid length`);
-      if (s64(list, pos + 8) < 0) fail(`entry at +${pos} has a negative lowest VCN`);
-      const ref = refRecord(list, pos + 16);
-      if (ref !== record.number) extensions.add(ref);
-      if (extensions.size > MAX_EXTENSION_RECORDS)
-        fail(`more than ${MAX_EXTENSION_RECORDS} extension records`);
-      pos += len;
-    }
-    const out = record.attributes.filter((a) => a.type !== AttrType.attributeList);
-    for (const ext of [...extensions].sort((a, b) => a - b)) {
-      let rec: MftRecord;
-      try {
-        rec = await this.readRecord(ext);
-      } catch (err) {
-        throw dmError(
-          'DM_ERR_NTFS_ATTRLIST',
-          `MFT record ${record.number}: extension record ${ext} unreadable`,
-          {
-            file: this.geo.source.path,
-            field: '$ATTRIBUTE_LIST',
-          },
-          err,
-        );
-      }
-      if (!rec.inUse || rec.baseRecord !== record.number)
-        fail(`extension record ${ext} does not belong to this record (base ${rec.baseRecord})`);
-      if (rec.attributes.some((a) => a.type === AttrType.attributeList))
-        fail(`extension record ${ext} holds an attribute list`);
-      out.push(...rec.attributes);
-    }
-    return out;
-  }
-
-  private async listBytes(a: Attribute, fail: (msg: string) => never): Promise<Uint8Array> {
-    if (!a.nonResident) return a.value!;
-    if (a.dataSize > MAX_ATTRIBUTE_LIST_BYTES) fail(`size ${a.dataSize} above ${MAX_ATTRIBUTE_LIST_BYTES}`);
-    let runs: Run[];
-    try {
-      runs = decodeRunlist(a.mappingPairs!, a.lowestVcn, a.highestVcn, this.boot.totalClusters, {
-        file: this.geo.source.path,
-      });
-    } catch (err) {
-      return fail(`runlist invalid: ${(err as Error).message}`);
-    }
-    const buf = new Uint8Array(a.dataSize);
-    await readStream(this.geo, runs, 0, a.dataSize, buf, 0, 'DM_ERR_NTFS_ATTRLIST', '$ATTRIBUTE_LIST', false);
-    return buf;
+  private expand(record: MftRecord): Promise<Attribute[]> {
+    return expandAttributeList(this, record);
   }
 
   /** Gathers one attribute (type + name) from a file's attributes; undefined when absent. */
@@ -259,42 +191,4 @@ export class Mft {
       runs,
     };
   }
-}
-
-/**
- * Decodes the extents of one non-resident attribute and checks they chain: the first starts at VCN 0,
- * each next one starts right after the previous one's highest VCN. `partial` allows a gap after the
- * first chain (the $MFT bootstrap sees only record 0's extents).
- */
-function gatherRuns(
-  parts: readonly Attribute[],
-  boot: BootSector,
-  geo: VolumeGeometry,
-  code: 'DM_ERR_NTFS_RUNLIST',
-  what: string,
-  partial: boolean,
-): Run[] {
-  const fail = (msg: string): never => {
-    throw dmError(code, `${what}: ${msg}`, { file: geo.source.path, field: what });
-  };
-  if (parts.some((p) => !p.nonResident)) fail('mixes resident and non-resident extents');
-  const sorted = [...parts].sort((a, b) => a.lowestVcn - b.lowestVcn);
-  if (sorted.length === 0 || sorted[0]!.lowestVcn !== 0) fail('no extent starts at VCN 0');
-  const runs: Run[] = [];
-  let next = 0;
-  for (const p of sorted) {
-    if (p.lowestVcn !== next) {
-      if (partial) break;
-      fail(`extent starts at VCN ${p.lowestVcn}, expected ${next}`);
-    }
-    runs.push(
-      ...decodeRunlist(p.mappingPairs!, p.lowestVcn, p.highestVcn, boot.totalClusters, {
-        file: geo.source.path,
-        field: what,
-      }),
-    );
-    next = p.highestVcn + 1;
-    if (p.highestVcn === -1) break;
-  }
-  return runs;
 }
