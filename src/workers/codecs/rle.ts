@@ -20,6 +20,12 @@ const MIN_RUN = 16;
 /** Largest header: 5 LEB128 bytes. */
 const MAX_HEADER = 5;
 
+function varintSize(value: number): number {
+  let size = 1;
+  for (let v = value; v >= 0x80; v = Math.floor(v / 0x80)) size++;
+  return size;
+}
+
 function writeVarint(out: Uint8Array, pos: number, value: number): number {
   let v = value;
   while (v >= 0x80) {
@@ -33,43 +39,53 @@ function writeVarint(out: Uint8Array, pos: number, value: number): number {
 /**
  * Encodes `src` into `out`; returns the encoded length, or -1 when the result would not be smaller
  * than `src` (the caller then stores the block raw). `out` needs `src.length` bytes.
+ *
+ * Emits every maximal run of at least MIN_RUN equal bytes as a run record, everything between as
+ * literals. The scan reads 32-bit words: a run of >= 16 bytes always covers two consecutive
+ * aligned words that are equal and uniform, so testing word pairs finds every such run whatever
+ * the buffer's alignment (output does not depend on alignment); the run is then extended bytewise
+ * backwards and forwards to its true ends.
  */
 export function rleEncodeInto(src: Uint8Array, out: Uint8Array): number {
   const n = src.length;
   if (n === 0) return -1;
   const limit = Math.min(out.length, n - 1); // must shrink by at least one byte
+  const head = (4 - (src.byteOffset & 3)) & 3; // bytes before the first aligned word
+  const words = n > head ? (n - head) >>> 2 : 0;
+  const w = new Int32Array(src.buffer, src.byteOffset + head, words);
   let pos = 0;
   let litStart = 0;
-  let i = 0;
-  while (i < n) {
-    const b = src[i]!;
-    // Cheap reject: a run of MIN_RUN needs src[i + MIN_RUN - 1] === b.
-    if (i + MIN_RUN > n || src[i + MIN_RUN - 1] !== b) {
-      i++;
+  let k = 0;
+  while (k + 1 < words) {
+    const v = w[k]!;
+    if (v !== w[k + 1] || v !== Math.imul(v & 0xff, 0x01010101)) {
+      k++;
       continue;
     }
-    let j = i + 1;
-    while (j < n && src[j] === b) j++;
-    if (j - i < MIN_RUN) {
-      i = j;
-      continue;
-    }
-    const litLen = i - litStart;
+    const b = v & 0xff;
+    let start = head + k * 4;
+    while (start > litStart && src[start - 1] === b) start--;
+    let kk = k + 2;
+    while (kk < words && w[kk] === v) kk++;
+    let end = head + kk * 4;
+    while (end < n && src[end] === b) end++;
+    k = (end - head) >>> 2; // resume at the word holding the first byte after the run
+    if (end - start < MIN_RUN) continue;
+    const litLen = start - litStart;
     if (litLen > 0) {
-      if (pos + MAX_HEADER + litLen > limit) return -1;
+      if (pos + varintSize((litLen - 1) * 2) + litLen > limit) return -1;
       pos = writeVarint(out, pos, (litLen - 1) * 2);
-      out.set(src.subarray(litStart, i), pos);
+      out.set(src.subarray(litStart, start), pos);
       pos += litLen;
     }
-    if (pos + MAX_HEADER + 1 > limit) return -1;
-    pos = writeVarint(out, pos, (j - i - 1) * 2 + 1);
+    if (pos + varintSize((end - start - 1) * 2 + 1) + 1 > limit) return -1;
+    pos = writeVarint(out, pos, (end - start - 1) * 2 + 1);
     out[pos++] = b;
-    i = j;
-    litStart = j;
+    litStart = end;
   }
   const tail = n - litStart;
   if (tail > 0) {
-    if (pos + MAX_HEADER + tail > limit) return -1;
+    if (pos + varintSize((tail - 1) * 2) + tail > limit) return -1;
     pos = writeVarint(out, pos, (tail - 1) * 2);
     out.set(src.subarray(litStart, n), pos);
     pos += tail;
