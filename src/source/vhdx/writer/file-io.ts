@@ -2,16 +2,19 @@
 import { stat, type FileHandle } from 'node:fs/promises';
 import { fromSystemError } from '../../../errors.js';
 
+/** Writes `data[start..start+length)` at `position` (a range, so callers need no subarray view). */
 export async function writeFully(
   fh: FileHandle,
   file: string,
   data: Uint8Array,
   position: number,
+  start = 0,
+  length = data.length - start,
 ): Promise<void> {
   let done = 0;
   try {
-    while (done < data.length) {
-      const { bytesWritten } = await fh.write(data, done, data.length - done, position + done);
+    while (done < length) {
+      const { bytesWritten } = await fh.write(data, start + done, length - done, position + done);
       if (bytesWritten <= 0) throw new Error('write returned 0 bytes');
       done += bytesWritten;
     }

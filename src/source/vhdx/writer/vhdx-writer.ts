@@ -146,8 +146,7 @@ class Writer implements VhdxWriter {
         if (runLength > 0 && runFile + runLength === fileAt && runStart + runLength === done)
           runLength += len;
         else {
-          if (runLength > 0)
-            await writeFully(this.fh, this.path, data.subarray(runStart, runStart + runLength), runFile);
+          if (runLength > 0) await writeFully(this.fh, this.path, data, runFile, runStart, runLength);
           runStart = done;
           runLength = len;
           runFile = fileAt;
@@ -155,8 +154,7 @@ class Writer implements VhdxWriter {
       }
       done += len;
     }
-    if (runLength > 0)
-      await writeFully(this.fh, this.path, data.subarray(runStart, runStart + runLength), runFile);
+    if (runLength > 0) await writeFully(this.fh, this.path, data, runFile, runStart, runLength);
   }
 
   async close(): Promise<void> {
