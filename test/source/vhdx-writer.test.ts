@@ -23,6 +23,7 @@ import { decodeHeader } from '../../src/source/vhdx/format/header.js';
 import { decodeMetadataRegion, type VhdxMetadata } from '../../src/source/vhdx/format/metadata.js';
 import { decodeRegionTable } from '../../src/source/vhdx/format/region-table.js';
 import { REGION_GUID_BAT, REGION_GUID_METADATA } from '../../src/source/vhdx/format/constants.js';
+import { openImage } from '../../src/source/open-image.js';
 import { createVhdx, type VhdxWriter } from '../../src/source/vhdx/writer/vhdx-writer.js';
 import type { VhdxWriteOptions } from '../../src/source/vhdx/writer/options.js';
 import { MiB, scratchDir } from './vhdx-writer-helpers.js';
@@ -155,6 +156,22 @@ describe('createVhdx structures', () => {
     expect(before.subarray(HEADER2_OFFSET, HEADER2_OFFSET + 4096).every((b) => b === 0)).toBe(true);
     await w.close();
     expect(parse(p).headers).toHaveLength(2);
+  });
+
+  it('close waits for writes still in flight', async () => {
+    const p = file();
+    const w = await createVhdx(p, { virtualSize: 8 * MiB, blockSize: MiB });
+    const writes = Array.from({ length: 8 }, (_, i) => w.write(filled(MiB, i + 1), (7 - i) * MiB));
+    await w.close();
+    await Promise.all(writes);
+    const src = await openImage(p);
+    try {
+      const got = new Uint8Array(8 * MiB);
+      await src.read(got, 0, got.length, 0);
+      for (let i = 0; i < 8; i++) expect(got[(7 - i) * MiB + 12345]).toBe(i + 1);
+    } finally {
+      await src.close();
+    }
   });
 
   it('abort removes the file', async () => {
