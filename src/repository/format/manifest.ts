@@ -160,7 +160,12 @@ export function decodeManifest(buf: Uint8Array, file: string): PointManifest {
   if (buf.length !== blocksAt + blockCount * 4) bad('body length does not match its tables');
   let at = POINT_FIXED_SIZE;
   const names = nameLens.map((n) => {
-    const s = fromUtf8.decode(buf.subarray(at, at + n));
+    let s = '';
+    try {
+      s = fromUtf8.decode(buf.subarray(at, at + n));
+    } catch {
+      bad('a name is not valid UTF-8', at);
+    }
     at += n;
     return s;
   });
