@@ -42,9 +42,25 @@ finish() { # finish NAME SECTOR CMDS path...
 
 # 1. 512-byte clusters: directories, a file fragmented enough to need an $ATTRIBUTE_LIST, swap files,
 #    and freed-but-dirty clusters (a big file overwritten by a small one).
-img=$(make_volume c512 4M 512 512)
+img=$(make_volume c512 8M 512 512)
 ntfs-3g "$img" "$WORK/mnt"
-mkdir -p "$WORK/mnt/Users/bob/tmp/deep" "$WORK/mnt/Windows/Temp"
+mkdir -p "$WORK/mnt/Users/bob/tmp/deep" "$WORK/mnt/Windows/Temp" "$WORK/mnt/many"
+# 1200 long names: a multi-level $I30 B-tree; every 100th file is non-resident.
+python3 - "$WORK/mnt/many" <<'PY'
+import os, sys
+for i in range(1200):
+    size = 3000 if i % 100 == 0 else 40
+    with open(os.path.join(sys.argv[1], 'entry-%04d-with-a-longer-name.txt' % i), 'wb') as f:
+        f.write((b'm%04d ' % i) * (size // 6))
+PY
+# A sparse file: holes between written extents.
+python3 - "$WORK/mnt/sparse.bin" <<'PY'
+import sys
+with open(sys.argv[1], 'wb') as f:
+    for at in (0, 200000, 600000):
+        f.seek(at); f.write(b'sparse-data ' * 800)
+    f.truncate(900000)
+PY
 pattern small 300 > "$WORK/mnt/Users/bob/tmp/small.txt"
 pattern bobbig 40000 > "$WORK/mnt/Users/bob/tmp/big.bin"
 pattern deep 9000 > "$WORK/mnt/Users/bob/tmp/deep/d.bin"
@@ -56,8 +72,8 @@ pattern pagefile 150000 > "$WORK/pf"; ntfscp -q "$img" "$WORK/pf" pagefile.sys
 pattern hiberfil 60000 > "$WORK/hf"; ntfscp -q "$img" "$WORK/hf" hiberfil.sys
 pattern old 200000 > "$WORK/old"; ntfscp -q "$img" "$WORK/old" shrunk.bin
 pattern new 3000 > "$WORK/new"; ntfscp -q "$img" "$WORK/new" shrunk.bin
-finish c512 512 "mkntfs -F -Q -T -s 512 -c 512 (4 MiB); ntfs-3g mount: dirs, interleaved frag_a/b/c (1000 x 512 B); ntfscp pagefile.sys, hiberfil.sys, shrunk.bin (200000 then 3000 B)" \
-  /pagefile.sys /hiberfil.sys /frag_a.bin /frag_b.bin /frag_c.bin /shrunk.bin /Users/bob/tmp/big.bin /Users/bob/tmp/deep/d.bin /Users/bob/keep.bin /Windows/Temp/x.tmp
+finish c512 512 "mkntfs -F -Q -T -s 512 -c 512 (8 MiB); ntfs-3g mount: dirs, /many (1200 files), sparse.bin, interleaved frag_a/b/c (1000 x 512 B); ntfscp pagefile.sys, hiberfil.sys, shrunk.bin (200000 then 3000 B)" \
+  dir:/many /pagefile.sys /hiberfil.sys /sparse.bin /many/entry-0500-with-a-longer-name.txt /frag_a.bin /frag_b.bin /frag_c.bin /shrunk.bin /Users/bob/tmp/big.bin /Users/bob/tmp/deep/d.bin /Users/bob/keep.bin /Windows/Temp/x.tmp
 
 # 2. 4096-byte sectors and clusters (4Kn): 4 KiB MFT records.
 img=$(make_volume s4k 4M 4096 4096)

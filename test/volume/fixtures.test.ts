@@ -5,7 +5,8 @@ import { describeVolumes } from '../../src/volume/describe.js';
 import { fileClusters, resolvePath } from '../../src/volume/ntfs/files.js';
 import { openNtfsVolume } from '../../src/volume/ntfs/volume.js';
 import { simpleFold } from '../../src/volume/ntfs/upcase.js';
-import { coalesce, overlaps } from '../../src/volume/ranges.js';
+import { coalesce, overlaps, subtract } from '../../src/volume/ranges.js';
+import { listDirectory } from '../../src/volume/ntfs/dir-index.js';
 import { diskWith, loadFixture, writeGpt, writeMbr } from './helpers/disk-builder.js';
 import { clusterRanges, extentsToClusters } from './helpers/expect-runs.js';
 import { memorySource } from './helpers/sources.js';
@@ -131,6 +132,28 @@ describe('fixture c512 exclusions', () => {
     expect(extentsToClusters(tmp.extents, 0, cs)).toEqual(clusterRanges(facts.files['/Windows/Temp/x.tmp']!));
     expect(v.warnings).toEqual(['exclusion "\\nope" not found on this volume']);
     expect(a.skip.reduce((n, r) => n + r.length, 0)).toBe(facts.freeClusters * cs + dir.bytes + tmp.bytes);
+  });
+
+  it('lists a 1200-entry directory through its multi-level $I30 B-tree, and excludes it whole', async () => {
+    const vol = await openNtfsVolume(memorySource(image), 0, image.length);
+    const dir = await resolvePath(vol.mft, simpleFold, '\\many');
+    const entries = await listDirectory(vol.mft, dir.record);
+    expect(new Set(entries.map((e) => e.record)).size).toBe(facts.dirEntries!['/many']);
+    const a = await analyzeDisk(memorySource(image), { excludeSwap: NO_SWAP, exclude: ['\\many'] });
+    const e = a.volumes[0]!.excluded[0]!;
+    // Every 100th of the 1200 files holds 3000 bytes (6 clusters); the rest are resident.
+    expect(e.bytes).toBe(12 * 6 * cs);
+    const one = clusterRanges(facts.files['/many/entry-0500-with-a-longer-name.txt']!);
+    expect(subtract(one, coalesce(extentsToClusters(e.extents, 0, cs)))).toEqual([]);
+  });
+
+  it('keeps only the allocated runs of a sparse file', async () => {
+    const runs = facts.files['/sparse.bin']!;
+    expect(runs.some((r) => r.lcn === -1)).toBe(true);
+    const a = await analyzeDisk(memorySource(image), { excludeSwap: NO_SWAP, exclude: ['\\sparse.bin'] });
+    const e = a.volumes[0]!.excluded[0]!;
+    expect(extentsToClusters(e.extents, 0, cs)).toEqual(clusterRanges(runs));
+    expect(e.bytes).toBe(runs.filter((r) => r.lcn >= 0).reduce((n, r) => n + r.length, 0) * cs);
   });
 
   it('follows a non-resident $ATTRIBUTE_LIST (frag_a.bin, 160+ fragments)', async () => {

@@ -12,6 +12,8 @@ export interface FixtureFacts {
   readonly freeClusters: number;
   readonly clustersInUse: number;
   readonly version: string;
+  /** Entries `ntfsls` lists per directory (where recorded). */
+  readonly dirEntries?: Record<string, number>;
   readonly files: Record<string, { vcn: number; lcn: number; length: number }[]>;
 }
 

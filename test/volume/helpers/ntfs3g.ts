@@ -67,3 +67,9 @@ export function ntfsDataRuns(image: string, path: string): RunFact[] {
   }
   return runs.sort((a, b) => a.vcn - b.vcn);
 }
+
+/** Number of entries `ntfsls` lists in a directory ('.' and '..' not counted). */
+export function ntfsDirCount(image: string, dir: string): number {
+  const out = run('ntfsls', ['-f', '-p', dir, image]);
+  return out.split('\n').filter((l) => l !== '' && l !== '.' && l !== '..').length;
+}
