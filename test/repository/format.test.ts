@@ -196,10 +196,10 @@ describe('repository format: versions, flags and forged fields', () => {
       createdMs: 0,
     });
     const badMagic = Uint8Array.from(pack);
-    badMagic[0] ^= 1;
+    badMagic[0] = badMagic[0]! ^ 1;
     expect(code(() => decodePackHeader(badMagic, 'p'))).toBe('DM_ERR_REPO_FORMAT');
     const badCrc = Uint8Array.from(pack);
-    badCrc[40] ^= 1;
+    badCrc[40] = badCrc[40]! ^ 1;
     expect(code(() => decodePackHeader(badCrc, 'p'))).toBe('DM_ERR_REPO_CHECKSUM');
   });
 
