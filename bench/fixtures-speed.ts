@@ -27,9 +27,15 @@ const seed = Number(arg('seed', '1'));
 const only = new Set(arg('only', 'null,raw,vhdx').split(','));
 const dir = mkdtempSync(join(tmpdir(), 'dm-fixtures-bench-'));
 const rate = (ms: number): string => `${(size / 1e6 / (ms / 1000)).toFixed(0)} MB/s`;
+/** CPU time of this process since `start` (user + system), which other load on the box inflates less than wall time. */
+const cpuMs = (start: NodeJS.CpuUsage): number => {
+  const u = process.cpuUsage(start);
+  return (u.user + u.system) / 1000;
+};
 
 try {
   if (only.has('null')) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const parts = planPartitions(size, 'gpt', seed);
     const vol = planVolume({
@@ -45,17 +51,18 @@ try {
     await emitDisk(pieces, size, async () => undefined, { seed, dicts: buildDictionaries(seed) });
     const t2 = performance.now();
     console.log(
-      `null sink  ${(size / 2 ** 30).toFixed(2)} GiB: plan ${(t1 - t0).toFixed(0)} ms, emit ${(t2 - t1).toFixed(0)} ms, total ${(t2 - t0).toFixed(0)} ms = ${rate(t2 - t0)} (${vol.files.length} files, ${((vol.usedClusters / vol.clusters) * 100).toFixed(1)} % used)`,
+      `null sink  ${(size / 2 ** 30).toFixed(2)} GiB: plan ${(t1 - t0).toFixed(0)} ms, emit ${(t2 - t1).toFixed(0)} ms, total ${(t2 - t0).toFixed(0)} ms = ${rate(t2 - t0)} (${vol.files.length} files, ${((vol.usedClusters / vol.clusters) * 100).toFixed(1)} % used); cpu ${cpuMs(c0).toFixed(0)} ms = ${rate(cpuMs(c0))} per CPU-second`,
     );
   }
   for (const format of ['raw', 'vhdx'] as const) {
     if (!only.has(format)) continue;
     const out = join(dir, `disk.${format}`);
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const m = await generateDisk({ out, seed, diskSize: size, format });
     const ms = performance.now() - t0;
     console.log(
-      `${format.padEnd(5)} file ${(size / 2 ** 30).toFixed(2)} GiB: ${ms.toFixed(0)} ms = ${rate(ms)} (${m.files.length} files)`,
+      `${format.padEnd(5)} file ${(size / 2 ** 30).toFixed(2)} GiB: ${ms.toFixed(0)} ms = ${rate(ms)} (${m.files.length} files); cpu ${cpuMs(c0).toFixed(0)} ms`,
     );
     rmSync(out, { force: true });
   }
