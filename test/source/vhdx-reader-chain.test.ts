@@ -345,6 +345,39 @@ describe('4096-byte logical sectors', () => {
   });
 });
 
+describe('a 64 TiB sparse disk', () => {
+  it('maps and reads in bounded memory and time', async () => {
+    const size = 2 ** 46;
+    const blockSize = 32 * MiB; // 2 Mi blocks: a 16 MiB BAT
+    const last = size / blockSize - 1;
+    const data = new Uint8Array(blockSize);
+    data.set(pattern(MiB, 77), blockSize - MiB);
+    const spec: VhdxSpec = {
+      virtualSize: size,
+      blockSize,
+      blocks: new Map([
+        [1, { state: Z }],
+        [last, { state: F, data }],
+      ]),
+    };
+    const img = buildVhdx(path.join(dir, 'huge.vhdx'), spec);
+    const rss0 = process.memoryUsage().rss;
+    const src = await openVhdx(img.path);
+    expect([...src.extents()]).toEqual([
+      { offset: 0, length: blockSize, kind: 'absent' },
+      { offset: blockSize, length: blockSize, kind: 'zero' },
+      { offset: 2 * blockSize, length: size - 3 * blockSize, kind: 'absent' },
+      { offset: size - blockSize, length: blockSize, kind: 'present' },
+    ]);
+    const buf = new Uint8Array(MiB);
+    await src.read(buf, size - MiB);
+    expect(Buffer.compare(buf, pattern(MiB, 77))).toBe(0);
+    expect(src.info.payloadStates.notPresent).toBe(size / blockSize - 2);
+    await src.close();
+    expect(process.memoryUsage().rss - rss0).toBeLessThan(100 * MiB);
+  });
+});
+
 describe.skipIf(!hasTool('qemu-img'))('builder images vs qemu', () => {
   it('qemu reads a codec-built dynamic image exactly as our reader does', async () => {
     const spec: VhdxSpec = {

@@ -2,7 +2,7 @@
  * One file of a VHDX chain: maps virtual ranges to its payload blocks, its sector bitmaps and its
  * parent (formats.md §1.7–1.8), for reads and for the allocation map.
  */
-import type { Extent, ExtentKind } from '../../disk-source.js';
+import type { Extent } from '../../disk-source.js';
 import { BatState } from '../format/constants.js';
 import { dataView } from '../format/bytes.js';
 import type { ImageFile } from './image-file.js';
@@ -114,10 +114,12 @@ export class VhdxLayer {
         if (p) await p;
       } else if (state === BatState.PartiallyPresent) {
         await this.readPartial(buf, bufOffset, block, index, inBlock, n);
-      } else if (state === BatState.NotPresent && this.parent) {
-        await this.parent.read(buf, bufOffset, vOffset, n);
       } else {
-        buf.fill(0, bufOffset, bufOffset + n);
+        // Zero-reading and NOT_PRESENT blocks: one fill, or one parent read, per run of one class.
+        const cls = this.stateClass(block);
+        for (let b = block + 1; n < length && this.stateClass(b) === cls; b++) n = Math.min(length, n + bs);
+        if (cls === 2 && this.parent) await this.parent.read(buf, bufOffset, vOffset, n);
+        else buf.fill(0, bufOffset, bufOffset + n);
       }
       vOffset += n;
       bufOffset += n;
@@ -157,28 +159,41 @@ export class VhdxLayer {
     }
   }
 
-  /** Uncoalesced extents of [vOffset, +length) in this layer's view (absent past its end). */
+  /** How a block's state maps to the allocation map: 0 present, 1 zero, 2 not present, 3 partial. */
+  private stateClass(block: number): number {
+    const state = this.state(this.entry(block));
+    if (state === BatState.FullyPresent) return 0;
+    if (state === BatState.NotPresent) return 2;
+    if (state === BatState.PartiallyPresent) return 3;
+    return 1;
+  }
+
+  /**
+   * Extents of [vOffset, +length) in this layer's view (absent past its end). Runs of blocks of one
+   * class are emitted (or passed to the parent) as one extent, so huge sparse disks map quickly.
+   */
   *extents(vOffset: number, length: number): Generator<Extent> {
-    const end = vOffset + length;
+    const requestedEnd = vOffset + length;
+    const end = Math.min(requestedEnd, this.virtualSize);
     const bs = this.blockSize;
     while (vOffset < end) {
-      if (vOffset >= this.virtualSize) {
-        yield { offset: vOffset, length: end - vOffset, kind: 'absent' };
-        return;
-      }
       const block = Math.floor(vOffset / bs);
-      const inBlock = vOffset - block * bs;
-      const n = Math.min(end, this.virtualSize, (block + 1) * bs) - vOffset;
-      const index = this.entry(block);
-      const state = this.state(index);
-      if (state === BatState.FullyPresent) yield { offset: vOffset, length: n, kind: 'present' };
-      else if (state === BatState.PartiallyPresent) yield* this.partialExtents(block, inBlock, n);
-      else if (state === BatState.NotPresent) {
-        if (this.parent) yield* this.parent.extents(vOffset, n);
-        else yield { offset: vOffset, length: n, kind: 'absent' };
-      } else yield { offset: vOffset, length: n, kind: 'zero' satisfies ExtentKind };
-      vOffset += n;
+      const cls = this.stateClass(block);
+      let stop = Math.min(end, (block + 1) * bs);
+      if (cls !== 3) {
+        for (let b = block + 1; stop < end && this.stateClass(b) === cls; b++)
+          stop = Math.min(end, (b + 1) * bs);
+      }
+      const n = stop - vOffset;
+      if (cls === 0) yield { offset: vOffset, length: n, kind: 'present' };
+      else if (cls === 1) yield { offset: vOffset, length: n, kind: 'zero' };
+      else if (cls === 3) yield* this.partialExtents(block, vOffset - block * bs, n);
+      else if (this.parent) yield* this.parent.extents(vOffset, n);
+      else yield { offset: vOffset, length: n, kind: 'absent' };
+      vOffset = stop;
     }
+    // Past a smaller parent's end nothing was ever written.
+    if (vOffset < requestedEnd) yield { offset: vOffset, length: requestedEnd - vOffset, kind: 'absent' };
   }
 
   private *partialExtents(block: number, inBlock: number, length: number): Generator<Extent> {
