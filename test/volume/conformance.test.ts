@@ -15,7 +15,8 @@ import { hasTool } from '../helpers/tools.js';
 import { diskWith, writeGpt, writeMbr } from './helpers/disk-builder.js';
 import { clusterRanges, extentsToClusters } from './helpers/expect-runs.js';
 import { ntfsDataRuns, ntfsVolumeFacts } from './helpers/ntfs3g.js';
-import { memorySource, rawFileSource } from './helpers/sources.js';
+import { memorySource } from './helpers/sources.js';
+import { openRaw } from '../../src/source/raw-image.js';
 
 const tools = hasTool('mkntfs') && hasTool('ntfscp') && hasTool('ntfsinfo');
 const NO_SWAP = { pagefile: false, hiberfil: false, swapfile: false };
@@ -77,7 +78,7 @@ describe.skipIf(!tools)('ntfs-3g conformance', () => {
 
     const facts = ntfsVolumeFacts(img);
     expect(facts.clusterSize).toBe(cluster);
-    const src = rawFileSource(img, sector);
+    const src = await openRaw(img, { logicalSectorSize: sector });
     try {
       const a = await analyzeDisk(src, { excludeSwap: NO_SWAP });
       const v = a.volumes[0]!;

@@ -1,5 +1,4 @@
-/** Test-only DiskSources: a raw image file (positional fs reads) and an in-memory disk. */
-import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
+/** Test-only in-memory DiskSource (files go through the real src/source/raw-image.ts). */
 import type { DiskSource, Extent } from '../../../src/source/disk-source.js';
 import { dmError } from '../../../src/errors.js';
 
@@ -28,33 +27,5 @@ export function memorySource(
       yield { offset, length, kind: 'present' };
     },
     async close() {},
-  };
-}
-
-export function rawFileSource(path: string, sectorSize: 512 | 4096 = 512): DiskSource {
-  const fd = openSync(path, 'r');
-  const size = fstatSync(fd).size;
-  return {
-    path,
-    format: 'raw',
-    virtualSize: size,
-    logicalSectorSize: sectorSize,
-    physicalSectorSize: sectorSize,
-    async read(buf, offset, length = buf.length, bufOffset = 0) {
-      check(size, offset, length, path);
-      let done = 0;
-      while (done < length) {
-        const n = readSync(fd, buf, bufOffset + done, length - done, offset + done);
-        if (n === 0)
-          throw dmError('DM_ERR_SOURCE_TRUNCATED', 'short read', { file: path, offset: offset + done });
-        done += n;
-      }
-    },
-    *extents(offset = 0, length = size - offset): Iterable<Extent> {
-      yield { offset, length, kind: 'present' };
-    },
-    async close() {
-      closeSync(fd);
-    },
   };
 }
