@@ -40,6 +40,8 @@ export class PackAppender {
   #packs: OpenPack[] = [];
   #tail: Promise<void> = Promise.resolve();
   #error: unknown;
+  /** Whether a caller has seen #error yet: the first one gets the root cause, not "broken". */
+  #surfaced = false;
   #newFiles = false;
 
   constructor(
@@ -60,6 +62,10 @@ export class PackAppender {
   }
 
   checkUsable(): void {
+    if (this.#error !== undefined && !this.#surfaced) {
+      this.#surfaced = true;
+      throw this.#error;
+    }
     if (this.#error !== undefined)
       throw dmError(
         'DM_ERR_REPO_WRITER_BROKEN',
@@ -80,6 +86,12 @@ export class PackAppender {
     const target = pack;
     const done = this.#enqueue(target.path, () => target.file!.writev([header, payload], offset));
     return { packKey: pack.key, offset, frameLength, done };
+  }
+
+  /** Marks the session broken after a failure outside the pack writes (e.g. the manifest). */
+  poison(err: unknown): void {
+    this.#error ??= err;
+    this.#surfaced = true;
   }
 
   /** Waits for every queued write, then fsyncs the packs written since the last flush. */
@@ -119,11 +131,16 @@ export class PackAppender {
     };
     this.#packs.push(pack);
     const header = encodePackHeader({ ...this.session, seq });
-    void this.#enqueue(pack.path, async () => {
-      pack.file = await this.io.openWrite(pack.path, 'create');
-      this.#newFiles = true;
-      await pack.file.writev([header], 0);
-    }).catch(() => undefined);
+    // Its failure is reported to the first frame's caller (checkUsable), never swallowed.
+    this.#tail = this.#tail.then(async () => {
+      try {
+        pack.file = await this.io.openWrite(pack.path, 'create');
+        this.#newFiles = true;
+        await pack.file.writev([header], 0);
+      } catch (err) {
+        this.#error ??= fromSystemError(err, 'write', pack.path);
+      }
+    });
     return pack;
   }
 
@@ -133,8 +150,12 @@ export class PackAppender {
       try {
         await op();
       } catch (err) {
-        this.#error ??= fromSystemError(err, 'write', file);
-        throw this.#error;
+        if (this.#error === undefined) {
+          this.#error = fromSystemError(err, 'write', file);
+          this.#surfaced = true;
+          throw this.#error;
+        }
+        throw err;
       }
     });
     this.#tail = run.catch(() => undefined);

@@ -148,13 +148,18 @@ export class WriterSession {
     const manifest = build();
     const bytes = sealMetadata(POINT_MAGIC, POINT_VERSION, encodeManifest(manifest), this.repo.keys);
     const dir = paths.points(this.repo.dir, this.backupFile);
-    await writeAtomic(
-      this.repo.io,
-      paths.tempPoint(this.repo.dir, this.backupFile, id),
-      paths.point(this.repo.dir, this.backupFile, id),
-      bytes,
-      dir,
-    );
+    try {
+      await writeAtomic(
+        this.repo.io,
+        paths.tempPoint(this.repo.dir, this.backupFile, id),
+        paths.point(this.repo.dir, this.backupFile, id),
+        bytes,
+        dir,
+      );
+    } catch (err) {
+      this.appender.poison(err);
+      throw err;
+    }
     this.points.set(id, { backupFile: this.backupFile, id, manifest });
     this.#committed++;
     return pointInfo(manifest);
