@@ -7,7 +7,8 @@ export function enospcAfter(
   only: (path: string) => boolean = () => true,
 ): RepoIo & { written: () => number } {
   let written = 0;
-  const fail = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28 });
+  const fail = () =>
+    Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28 });
   return {
     written: () => written,
     async openWrite(path, mode) {

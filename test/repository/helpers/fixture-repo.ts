@@ -18,11 +18,28 @@ export async function buildFixtureRepo(dir: string, password?: string): Promise<
   const repo = await openRepository(dir, { create: true, ...(password ? { password, scryptLogN: 10 } : {}) });
   const disk = makeDisk(3, FIXTURE_BLOCK, 8, 1536);
   const w = await openWriter(repo, 'job1', { packLimit: 300 * 1024 });
-  const full = await backupDisk((o) => w.beginPoint(o), disk, FIXTURE_BLOCK, { vm: 'vm1', disk: 0, type: 'full' });
+  const full = await backupDisk((o) => w.beginPoint(o), disk, FIXTURE_BLOCK, {
+    vm: 'vm1',
+    disk: 0,
+    type: 'full',
+  });
   const next = Buffer.from(disk).fill(7, 5, 5000);
-  const inc = await backupDisk((o) => w.beginPoint(o), next, FIXTURE_BLOCK, { vm: 'vm1', disk: 0, type: 'incremental' }, { blocks: [0] });
+  const inc = await backupDisk(
+    (o) => w.beginPoint(o),
+    next,
+    FIXTURE_BLOCK,
+    { vm: 'vm1', disk: 0, type: 'incremental' },
+    { blocks: [0] },
+  );
   await w.close();
-  return { dir, password, points: [{ info: full, disk }, { info: inc, disk: next }] };
+  return {
+    dir,
+    password,
+    points: [
+      { info: full, disk },
+      { info: inc, disk: next },
+    ],
+  };
 }
 
 /** Every file of the repository, relative to it (lock files excluded: there are none after close). */
