@@ -4,6 +4,7 @@
  */
 import type { DiskSource } from '../source/disk-source.js';
 import { dmError, isDmError } from '../errors.js';
+import { checkAborted } from './abort.js';
 import { scanFreeClusters } from './ntfs/bitmap.js';
 import { filesBeneath, fileClusters, resolvePath, ROOT_RECORD } from './ntfs/files.js';
 import type { ResolvedFile } from './ntfs/files.js';
@@ -49,6 +50,7 @@ export interface SwapExclusion {
 export interface NtfsAnalysisOptions {
   readonly excludeSwap: SwapExclusion;
   readonly exclude: readonly string[];
+  readonly signal?: AbortSignal;
 }
 
 const SWAP_FILES: [keyof SwapExclusion, string][] = [
@@ -122,6 +124,7 @@ export async function analyzeNtfsVolume(
       ...options.exclude.map((path) => ({ path, quiet: false })),
     ];
     for (const t of targets) {
+      checkAborted(options.signal);
       const found = await resolveQuiet(mft, fold, t.path);
       if (!found) {
         if (!t.quiet) warnings.push(`exclusion "${t.path}" not found on this volume`);
@@ -159,6 +162,7 @@ export async function analyzeNtfsVolume(
     }));
     return { volume: { ...base, status: 'ok', ...geometry, version, excluded, warnings }, skip };
   } catch (err) {
+    if (isDmError(err, 'DM_ERR_ABORTED')) throw err;
     const code = isDmError(err) ? err.code : 'DM_ERR_INTERNAL';
     const message = err instanceof Error ? err.message : String(err);
     warnings.push(`${code}: ${message}: volume read whole`);

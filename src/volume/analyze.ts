@@ -5,6 +5,7 @@
  */
 import type { DiskSource } from '../source/disk-source.js';
 import { isDmError } from '../errors.js';
+import { checkAborted } from './abort.js';
 import { readDisk } from './bytes.js';
 import { analyzeNtfsVolume } from './analyze-ntfs.js';
 import type { SwapExclusion, VolumeAnalysis } from './analyze-ntfs.js';
@@ -20,6 +21,8 @@ export interface AnalyzeOptions {
   readonly excludeSwap?: SwapExclusion;
   /** Guest paths (`C:\Users\x\tmp`, `\Windows\Temp`); a drive letter is ignored and each path is tried on every NTFS volume. */
   readonly exclude?: readonly string[];
+  /** Aborts between volumes and between exclusions with DM_ERR_ABORTED. */
+  readonly signal?: AbortSignal;
 }
 
 export interface DiskAnalysis {
@@ -49,10 +52,12 @@ export async function analyzeDisk(source: DiskSource, options: AnalyzeOptions = 
   const ntfsOptions = {
     excludeSwap: options.excludeSwap ?? DEFAULT_SWAP_EXCLUSION,
     exclude: options.exclude ?? [],
+    ...(options.signal ? { signal: options.signal } : {}),
   };
   const volumes: VolumeAnalysis[] = [];
   let skip: ByteRange[] = [];
   for (const part of table.partitions) {
+    checkAborted(options.signal);
     const other = (status: 'unsupported' | 'invalid', why: string): VolumeAnalysis => ({
       partitionIndex: part.index,
       offset: part.offset,

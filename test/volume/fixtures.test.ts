@@ -1,5 +1,6 @@
 /** Committed mkntfs-made volumes (native-fixtures/ntfs) against ntfs-3g's golden facts: no tools needed. */
 import { describe, expect, it } from 'vitest';
+import { isDmError } from '../../src/errors.js';
 import { analyzeDisk } from '../../src/volume/analyze.js';
 import { describeVolumes } from '../../src/volume/describe.js';
 import { fileClusters, resolvePath } from '../../src/volume/ntfs/files.js';
@@ -154,6 +155,14 @@ describe('fixture c512 exclusions', () => {
     const e = a.volumes[0]!.excluded[0]!;
     expect(extentsToClusters(e.extents, 0, cs)).toEqual(clusterRanges(runs));
     expect(e.bytes).toBe(runs.filter((r) => r.lcn >= 0).reduce((n, r) => n + r.length, 0) * cs);
+  });
+
+  it('stops with DM_ERR_ABORTED when its signal fires', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await expect(analyzeDisk(memorySource(image), { signal: ac.signal })).rejects.toSatisfy((e) =>
+      isDmError(e, 'DM_ERR_ABORTED'),
+    );
   });
 
   it('follows a non-resident $ATTRIBUTE_LIST (frag_a.bin, 160+ fragments)', async () => {
