@@ -54,17 +54,32 @@ export function mbps(bytes: number, ms: number): number {
   return Math.round((bytes / 1e6 / (ms / 1000)) * 10) / 10;
 }
 
+/** CPU milliseconds of the whole process (all threads) since `from`. */
+export function cpuMsSince(from: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(from);
+  return (u.user + u.system) / 1000;
+}
+
+/**
+ * Wall and CPU time of one stage. CPU time is what the floor should be built from on a shared
+ * machine: wall time of a single thread stretches with other people's load, CPU time does not.
+ */
 export class Stopwatch {
   ms = 0;
+  cpuMs = 0;
   time<T>(fn: () => T): T {
     const t = performance.now();
+    const c = process.cpuUsage();
     const r = fn();
+    this.cpuMs += cpuMsSince(c);
     this.ms += performance.now() - t;
     return r;
   }
   async timeAsync<T>(fn: () => Promise<T>): Promise<T> {
     const t = performance.now();
+    const c = process.cpuUsage();
     const r = await fn();
+    this.cpuMs += cpuMsSince(c);
     this.ms += performance.now() - t;
     return r;
   }

@@ -182,9 +182,10 @@ async function backupDisk(
     blockSize: o.blockSize,
     type,
   });
-  const engine = await createEngine(
+  const engine = createEngine(
     { level: o.compression, identityKey: writer.keys.identityKey, blobKey: writer.keys.blobKey },
     o.threads,
+    o.tuning.maxInFlight,
   );
   try {
     const result = await runPipeline({

@@ -2,6 +2,7 @@
  * Wires one disk's backup data path: plan → BlockReader → BlockProcessor (zero skip, dedup, seal
  * engine, writer) with Node's stream `pipeline()`, and reports counters and the bottleneck.
  */
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 import { TAG_BYTES } from '../core/blob.js';
@@ -45,9 +46,11 @@ export interface PipelineResult {
   readonly bottleneck: Bottleneck;
   /** Data-transfer time of this disk (first read to last write). */
   readonly durationMs: number;
+  /** Busy ms per stage; proxy = process CPU ms; compute = engine time (round trips for a pool). */
   readonly busyMs: {
     readonly source: number;
     readonly proxy: number;
+    readonly compute: number;
     readonly network: number;
     readonly target: number;
   };
@@ -64,6 +67,7 @@ export function ringSizeFor(t: PipelineTuning): number {
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   if (o.signal?.aborted) throw dmError('DM_ERR_ABORTED', 'backup was aborted');
   const started = performance.now();
+  const cpuStart = process.cpuUsage();
   const clocks = newStageClocks();
   const ring = new BufferRing(ringSizeFor(o.tuning), o.blockSize + TAG_BYTES);
   const reader = new BlockReader(o.source, o.plan, ring, clocks.source, o.tuning.readAhead);
@@ -92,13 +96,16 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     o.signal?.removeEventListener('abort', onAbort);
   }
   const durationMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   return {
     counters: processor.counters,
-    bottleneck: bottleneckOf(clocks, durationMs, o.engine.computeThreads),
+    bottleneck: bottleneckOf(clocks, durationMs, cpuMs, availableParallelism()),
     durationMs,
     busyMs: {
       source: clocks.source.busyMs,
-      proxy: clocks.proxy.busyMs,
+      proxy: cpuMs,
+      compute: clocks.proxy.busyMs,
       network: clocks.network.busyMs,
       target: clocks.target.busyMs,
     },

@@ -4,8 +4,9 @@
  *
  * Our stages, in process:
  * - source:  a source read is pending (the reader waits on the disk or page cache).
- * - proxy:   compute (zero check, identity hash, compress, encrypt), summed over the threads doing
- *            it and divided by their number: 100 % means every compute thread was always busy.
+ * - proxy:   the proxy host's CPU load: CPU time of the whole process (every thread: compute
+ *            workers, the main thread, I/O syscalls) ÷ (wall time × cores). 100 % means the
+ *            machine's cores were always busy with this backup.
  * - network: the in-process hand-off that stands in for the proxy → repository link: main-thread
  *            time spent moving blocks between stages (dedup lookups, dispatch to and results from
  *            workers, ordering). There is no wire, so this stays low unless the main thread is
@@ -81,12 +82,12 @@ export function newStageClocks(): StageClocks {
 
 const round3 = (x: number) => Math.round(Math.min(1, Math.max(0, x)) * 1000) / 1000;
 
-/** Shares (0..1, three decimals) over `wallMs`; `computeThreads` is how many threads did proxy work. */
-export function bottleneckOf(clocks: StageClocks, wallMs: number, computeThreads: number): Bottleneck {
+/** Shares (0..1, three decimals) over `wallMs`; `cpuMs` is the process CPU time over `cores`. */
+export function bottleneckOf(clocks: StageClocks, wallMs: number, cpuMs: number, cores: number): Bottleneck {
   const wall = Math.max(wallMs, 1e-6);
   const shares = {
     source: round3(clocks.source.busyMs / wall),
-    proxy: round3(clocks.proxy.busyMs / (wall * Math.max(1, computeThreads))),
+    proxy: round3(cpuMs / (wall * Math.max(1, cores))),
     network: round3(clocks.network.busyMs / wall),
     target: round3(clocks.target.busyMs / wall),
   };
