@@ -267,3 +267,21 @@ describe('log', () => {
     expect(findActiveSequence(log, logGuid).map((e) => e.sequenceNumber)).toEqual([11n]);
   });
 });
+
+describe('log search work bound', () => {
+  it('refuses a log whose every sector starts a whole-log candidate entry', () => {
+    const logGuid = randomGuid();
+    const log = new Uint8Array(8 * MiB);
+    const head = encodeLogEntry({
+      sequenceNumber: 1n,
+      logGuid,
+      flushedFileOffset: 0,
+      lastFileOffset: 0,
+      descriptors: [],
+    });
+    const dv = new DataView(head.buffer);
+    dv.setUint32(8, log.length, true); // claims the whole log: passes the header checks, fails the CRC
+    for (let at = 0; at < log.length; at += 4096) log.set(head.subarray(0, 64), at);
+    expect(codeOf(() => findActiveSequence(log, logGuid, ctx))).toBe('DM_ERR_VHDX_LOG');
+  });
+});

@@ -4,7 +4,8 @@
  * encoder for tests that build images with an active log.
  */
 import { LOG_SECTOR_SIZE, SIG_LOG_DATA, SIG_LOG_DESC, SIG_LOG_ENTRY, SIG_LOG_ZERO } from './constants.js';
-import { dataView, readAscii, readU64, writeAscii, writeU64 } from './bytes.js';
+import { dmError } from '../../../errors.js';
+import { dataView, readAscii, readU64, writeAscii, writeU64, type DecodeContext } from './bytes.js';
 import { checksumMatches, sealChecksum } from './crc32c.js';
 import { readGuid, writeGuid, type Guid } from './guid.js';
 
@@ -97,7 +98,12 @@ function readCircular(log: Uint8Array, pos: number, length: number): Uint8Array 
  * Decodes the entry at `pos` of the log buffer, or returns undefined when it is not a valid entry of
  * the log `logGuid` (signature, length, sequence, GUID, descriptors, data sectors, CRC-32C).
  */
-export function decodeLogEntry(log: Uint8Array, pos: number, logGuid: Guid): LogEntry | undefined {
+export function decodeLogEntry(
+  log: Uint8Array,
+  pos: number,
+  logGuid: Guid,
+  budget?: { bytes: number },
+): LogEntry | undefined {
   if (log.length < LOG_SECTOR_SIZE || pos % LOG_SECTOR_SIZE !== 0 || pos >= log.length) return undefined;
   const head = readCircular(log, pos, HEADER_SIZE);
   const hv = dataView(head);
@@ -109,6 +115,7 @@ export function decodeLogEntry(log: Uint8Array, pos: number, logGuid: Guid): Log
   if (sequenceNumber === 0n || readGuid(head, 32) !== logGuid) return undefined;
   const descSectors = descriptorSectors(count);
   if (descSectors * LOG_SECTOR_SIZE > entryLength) return undefined;
+  if (budget && (budget.bytes -= entryLength) < 0) throw new LogSearchBudgetError();
   const entry = readCircular(log, pos, entryLength);
   if (!checksumMatches(entry, 4)) return undefined;
   const dv = dataView(entry);
@@ -160,11 +167,28 @@ export function decodeLogEntry(log: Uint8Array, pos: number, logGuid: Guid): Log
  * valid entries with sequence numbers +1; keep the sequence whose head has the greatest number.
  * Returns its entries in replay order, or [] when there is none.
  */
-export function findActiveSequence(log: Uint8Array, logGuid: Guid): LogEntry[] {
+export function findActiveSequence(log: Uint8Array, logGuid: Guid, ctx?: DecodeContext): LogEntry[] {
+  // Forged headers at every sector, each claiming the whole log, would cost sectors × length of
+  // checksumming; a real log needs about one pass, so a few passes' worth is a generous budget.
+  const budget = { bytes: 4 * log.length + 16 * 1024 * 1024 };
+  try {
+    return searchSequences(log, logGuid, budget);
+  } catch (err) {
+    if (!(err instanceof LogSearchBudgetError)) throw err;
+    throw dmError('DM_ERR_VHDX_LOG', 'the log holds too many candidate entries to search in bounded time', {
+      ...(ctx ? { file: ctx.file, offset: ctx.offset } : {}),
+      field: 'Log',
+    });
+  }
+}
+
+class LogSearchBudgetError extends Error {}
+
+function searchSequences(log: Uint8Array, logGuid: Guid, budget: { bytes: number }): LogEntry[] {
   const sectors = Math.floor(log.length / LOG_SECTOR_SIZE);
   const cache = new Map<number, LogEntry | undefined>();
   const at = (pos: number): LogEntry | undefined => {
-    if (!cache.has(pos)) cache.set(pos, decodeLogEntry(log, pos, logGuid));
+    if (!cache.has(pos)) cache.set(pos, decodeLogEntry(log, pos, logGuid, budget));
     return cache.get(pos);
   };
   let best: LogEntry[] = [];

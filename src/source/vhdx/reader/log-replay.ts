@@ -10,8 +10,8 @@ import { findActiveSequence } from '../format/log.js';
 import type { ImageFile } from './image-file.js';
 import { LogOverlay } from './log-overlay.js';
 
-/** The log is read whole into memory to search it; larger logs are refused (qemu's default is 1 MiB). */
-export const MAX_LOG_LENGTH = 256 * MiB;
+/** The log is read whole into memory to search it; larger logs are refused (qemu and Hyper-V default to 1 MiB). */
+export const MAX_LOG_LENGTH = 64 * MiB;
 
 export interface LogReplayInfo {
   readonly entries: number;
@@ -30,7 +30,7 @@ export function replayLog(
   if (header.logLength > MAX_LOG_LENGTH)
     throw dmError('DM_ERR_VHDX_LOG', `log of ${header.logLength} bytes is too large to replay in memory`, at);
   const log = file.readStruct(header.logOffset, header.logLength, 'Log');
-  const seq = findActiveSequence(log, header.logGuid);
+  const seq = findActiveSequence(log, header.logGuid, { file: file.path, offset: header.logOffset });
   if (seq.length === 0) {
     warnings.push(
       `LogGuid ${header.logGuid} is set but the log holds no valid sequence: opened without replay`,
