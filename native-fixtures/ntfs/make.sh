@@ -53,6 +53,17 @@ for i in range(1200):
     with open(os.path.join(sys.argv[1], 'entry-%04d-with-a-longer-name.txt' % i), 'wb') as f:
         f.write((b'm%04d ' % i) * (size // 6))
 PY
+# A compressed file (LZNT1, 16-cluster units): created in a directory flagged compressed (0x800).
+mkdir "$WORK/mnt/Compressed"
+python3 - "$WORK/mnt/Compressed" <<'PY'
+import os, struct, sys
+os.setxattr(sys.argv[1], 'system.ntfs_attrib_be', struct.pack('>I', 0x10 | 0x800))
+x, tail = 1, bytearray()
+for _ in range(6000):
+    x = (x * 1103515245 + 12345) & 0xffffffff; tail.append(x >> 24)
+with open(os.path.join(sys.argv[1], 'c.txt'), 'wb') as f:
+    f.write(b'compress me please ' * 8000 + bytes(tail))
+PY
 # A sparse file: holes between written extents.
 python3 - "$WORK/mnt/sparse.bin" <<'PY'
 import sys
@@ -72,8 +83,8 @@ pattern pagefile 150000 > "$WORK/pf"; ntfscp -q "$img" "$WORK/pf" pagefile.sys
 pattern hiberfil 60000 > "$WORK/hf"; ntfscp -q "$img" "$WORK/hf" hiberfil.sys
 pattern old 200000 > "$WORK/old"; ntfscp -q "$img" "$WORK/old" shrunk.bin
 pattern new 3000 > "$WORK/new"; ntfscp -q "$img" "$WORK/new" shrunk.bin
-finish c512 512 "mkntfs -F -Q -T -s 512 -c 512 (8 MiB); ntfs-3g mount: dirs, /many (1200 files), sparse.bin, interleaved frag_a/b/c (1000 x 512 B); ntfscp pagefile.sys, hiberfil.sys, shrunk.bin (200000 then 3000 B)" \
-  dir:/many /pagefile.sys /hiberfil.sys /sparse.bin /many/entry-0500-with-a-longer-name.txt /frag_a.bin /frag_b.bin /frag_c.bin /shrunk.bin /Users/bob/tmp/big.bin /Users/bob/tmp/deep/d.bin /Users/bob/keep.bin /Windows/Temp/x.tmp
+finish c512 512 "mkntfs -F -Q -T -s 512 -c 512 (8 MiB); ntfs-3g mount: dirs, /many (1200 files), sparse.bin, Compressed/c.txt (compressed dir), interleaved frag_a/b/c (1000 x 512 B); ntfscp pagefile.sys, hiberfil.sys, shrunk.bin (200000 then 3000 B)" \
+  dir:/many /pagefile.sys /hiberfil.sys /sparse.bin /Compressed/c.txt /many/entry-0500-with-a-longer-name.txt /frag_a.bin /frag_b.bin /frag_c.bin /shrunk.bin /Users/bob/tmp/big.bin /Users/bob/tmp/deep/d.bin /Users/bob/keep.bin /Windows/Temp/x.tmp
 
 # 2. 4096-byte sectors and clusters (4Kn): 4 KiB MFT records.
 img=$(make_volume s4k 4M 4096 4096)

@@ -157,6 +157,17 @@ describe('fixture c512 exclusions', () => {
     expect(e.bytes).toBe(runs.filter((r) => r.lcn >= 0).reduce((n, r) => n + r.length, 0) * cs);
   });
 
+  it('keeps only the real runs of a compressed file (holes fill each 16-cluster unit)', async () => {
+    const runs = facts.files['/Compressed/c.txt']!;
+    expect(runs.filter((r) => r.lcn === -1).length).toBeGreaterThan(10);
+    const a = await analyzeDisk(memorySource(image), {
+      excludeSwap: NO_SWAP,
+      exclude: ['\\compressed\\C.TXT'],
+    });
+    const e = a.volumes[0]!.excluded[0]!;
+    expect(extentsToClusters(e.extents, 0, cs)).toEqual(clusterRanges(runs));
+  });
+
   it('stops with DM_ERR_ABORTED when its signal fires', async () => {
     const ac = new AbortController();
     ac.abort();
