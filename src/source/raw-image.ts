@@ -84,10 +84,10 @@ export class RawImage implements DiskSource {
     });
   }
 
-  *extents(offset = 0, length?: number): Iterable<Extent> {
+  extents(offset = 0, length?: number): Iterable<Extent> {
     const len = length ?? this.virtualSize - offset;
     checkedRange(this.path, this.virtualSize, undefined, offset, len, 0);
-    if (len > 0) yield { offset, length: len, kind: 'present' };
+    return len > 0 ? [{ offset, length: len, kind: 'present' }] : [];
   }
 
   async close(): Promise<void> {
