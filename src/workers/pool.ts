@@ -8,7 +8,8 @@
  *   before the promise settles. Slots come from a BufferRing, so memory stays bounded.
  * - Backpressure (Node's write()/drain): at most `maxInFlight` batches run or queue; `canSubmit()`
  *   turns false at the limit and 'drain' fires once there is room again (`whenCanSubmit()` awaits
- *   it). submit() past the limit still works; it only queues more.
+ *   it). submit() past the limit still works; it only queues more. 'drain' and the in-flight count
+ *   update after the settled batch's promise handlers ran, so slots released there are free again.
  * - Errors: a worker failure arrives as a DmError with its catalog code (toWire → fromWire); the
  *   failed batch's buffers still return to their slots. A dead thread rejects with
  *   DM_ERR_WORKER_FAILED, and then that batch's buffers are lost.
@@ -143,11 +144,16 @@ export class BlockPool extends EventEmitter {
       execArgv: entry.execArgv,
       minThreads: o.threads,
       maxThreads: o.threads,
+      // Not piscina's default 'sync': its Atomics.wait loop keeps the worker's event loop from
+      // turning, and Node 20 runs N-API finalizers from the event loop, so every lz4-napi output
+      // Buffer stayed allocated (RSS grew ~1 MiB per block: 1.15 GB after 800 blocks; 'async':
+      // flat at ~200 MiB, bench/pool-throughput.ts).
+      atomics: 'async',
       idleTimeout: 60_000, // keep threads warm between jobs; churn costs startup and JIT warm-up
     });
   }
 
-  /** Batches submitted and not yet settled. */
+  /** Batches submitted and not yet settled (a batch counts until its promise handlers have run). */
   get inFlight(): number {
     return this.#inFlight;
   }
@@ -192,7 +198,9 @@ export class BlockPool extends EventEmitter {
         ? err
         : dmError('DM_ERR_WORKER_FAILED', `worker failed: ${String(err)}`, undefined, err);
     } finally {
-      this.#settle();
+      // Deferred to a macrotask so the caller's handlers on this batch's promise (which release its
+      // slots) run before 'drain': a ring of (maxInFlight + 1) × batchSize slots never runs dry.
+      setImmediate(() => this.#settle());
     }
     // Re-attach the moved-back views to the caller's slots.
     slots.forEach((slot, i) => {
@@ -212,6 +220,13 @@ export class BlockPool extends EventEmitter {
   #settle(): void {
     this.#inFlight--;
     if (this.#inFlight === this.maxInFlight - 1) this.emit('drain');
+    if (this.#inFlight === 0) this.emit('idle');
+  }
+
+  /** Resolves once no batch is in flight (and every settled batch's handlers have run). */
+  whenIdle(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.once('idle', () => resolve()));
   }
 
   /** Finishes queued work, then stops the threads. */

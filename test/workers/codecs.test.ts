@@ -183,7 +183,10 @@ describe('RLE format', () => {
         }
         const count = Math.floor(h / 2) + 1;
         if (h % 2) rec.push(1, count, enc[p++]!);
-        else (rec.push(0, count), (p += count));
+        else {
+          rec.push(0, count);
+          p += count;
+        }
       }
       return rec;
     };

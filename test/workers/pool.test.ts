@@ -142,6 +142,7 @@ describe('BlockPool', () => {
   it('backpressure: canSubmit turns false at maxInFlight and drain fires when room frees up', async () => {
     const ring = new BufferRing(3, BLOCK);
     const batches = [0, 1, 2].map((i) => fill(ring, [textLike(BLOCK, 10 + i)]));
+    await pool.whenIdle();
     let drains = 0;
     pool.on('drain', () => drains++);
     expect(pool.canSubmit()).toBe(true);
@@ -153,6 +154,7 @@ describe('BlockPool', () => {
     const p3 = pool.submit({ op: 'hashAndSeal', level: 'extreme', slots: batches[2]! }); // still accepted, queues
     await room;
     await Promise.all([p1, p2, p3]);
+    await pool.whenIdle();
     expect(drains).toBeGreaterThanOrEqual(1);
     expect(pool.inFlight).toBe(0);
     expect(pool.canSubmit()).toBe(true);
