@@ -2,7 +2,7 @@
  * Fixture generator speed: time to generate the default 4 GiB guest disk (GPT + NTFS) as raw and
  * as dynamic VHDX, plus the CPU-only rate with a null sink (content, hashing, metadata; no I/O).
  *
- *   node --import tsx bench/fixtures-speed.ts [--size 4GiB] [--seed 1] [--only null,raw,vhdx]
+ *   node --import tsx bench/fixtures-speed.ts [--size 4GiB] [--seed 1] [--only null,raw,vhdx] [--hash inline|worker]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +25,7 @@ function arg(name: string, fallback: string): string {
 const size = parseSize(arg('size', '4GiB'));
 const seed = Number(arg('seed', '1'));
 const only = new Set(arg('only', 'null,raw,vhdx').split(','));
+const hashInWorker = arg('hash', 'inline') === 'worker';
 const dir = mkdtempSync(join(tmpdir(), 'dm-fixtures-bench-'));
 const rate = (ms: number): string => `${(size / 1e6 / (ms / 1000)).toFixed(0)} MB/s`;
 /** CPU time of this process since `start` (user + system), which other load on the box inflates less than wall time. */
@@ -48,7 +49,11 @@ try {
     });
     const pieces = diskPieces(parts, vol);
     const t1 = performance.now();
-    await emitDisk(pieces, size, async () => undefined, { seed, dicts: buildDictionaries(seed) });
+    await emitDisk(pieces, size, async () => undefined, {
+      seed,
+      dicts: buildDictionaries(seed),
+      hashInWorker,
+    });
     const t2 = performance.now();
     console.log(
       `null sink  ${(size / 2 ** 30).toFixed(2)} GiB: plan ${(t1 - t0).toFixed(0)} ms, emit ${(t2 - t1).toFixed(0)} ms, total ${(t2 - t0).toFixed(0)} ms = ${rate(t2 - t0)} (${vol.files.length} files, ${((vol.usedClusters / vol.clusters) * 100).toFixed(1)} % used); cpu ${cpuMs(c0).toFixed(0)} ms = ${rate(cpuMs(c0))} per CPU-second`,
@@ -59,7 +64,7 @@ try {
     const out = join(dir, `disk.${format}`);
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    const m = await generateDisk({ out, seed, diskSize: size, format });
+    const m = await generateDisk({ out, seed, diskSize: size, format, hashInWorker });
     const ms = performance.now() - t0;
     console.log(
       `${format.padEnd(5)} file ${(size / 2 ** 30).toFixed(2)} GiB: ${ms.toFixed(0)} ms = ${rate(ms)} (${m.files.length} files); cpu ${cpuMs(c0).toFixed(0)} ms`,
