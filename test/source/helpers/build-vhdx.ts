@@ -163,7 +163,13 @@ export function buildVhdx(file: string, spec: VhdxSpec): BuiltVhdx {
     { offset: batOffset, data: bat },
     { offset: metadataOffset, data: encodeMetadataRegion(meta, metadataLength) },
   );
-  writeAt(file, next, writes, true);
+  // The file starts as a sparse run of zeros: trailing zeros of each structure need not be written.
+  writeAt(
+    file,
+    next,
+    writes.map((w) => ({ offset: w.offset, data: trimTrailingZeros(w.data) })),
+    true,
+  );
   return {
     path: file,
     dataWriteGuid,
@@ -180,6 +186,12 @@ export function buildVhdx(file: string, spec: VhdxSpec): BuiltVhdx {
     meta,
     regions,
   };
+}
+
+function trimTrailingZeros(data: Uint8Array): Uint8Array {
+  let end = data.length;
+  while (end > 0 && data[end - 1] === 0) end--;
+  return data.subarray(0, end);
 }
 
 /** Writes byte ranges into a file (created and sized when `create`). */
