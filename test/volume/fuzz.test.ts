@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { analyzeDisk } from '../../src/volume/analyze.js';
 import { coalesce, subtract } from '../../src/volume/ranges.js';
-import { loadFixture } from './helpers/disk-builder.js';
+import { diskWith, loadFixture, writeGpt, writeMbr } from './helpers/disk-builder.js';
 import { openImage } from './helpers/mutate.js';
 import { memorySource } from './helpers/sources.js';
 
@@ -59,5 +59,53 @@ describe('fuzz: mutated boot sector and MFT records', () => {
     );
     expect(outcomes.ok + outcomes.readWhole).toBe(300);
     expect(outcomes.readWhole).toBeGreaterThan(0);
+  });
+
+  it('mutated MBR / EBR / GPT sectors: never a crash, never a skip outside the pristine skip ranges', async () => {
+    const { image } = loadFixture('s4k');
+    const lss = 4096;
+    const vsec = image.length / lss;
+    const mbr = diskWith((vsec + 64) * lss, image, 40 * lss);
+    writeMbr(mbr, 0, [{ type: 0x05, startLba: 8, sectors: vsec + 40 }]);
+    writeMbr(mbr, 8 * lss, [{ type: 0x07, startLba: 32, sectors: vsec }]);
+    const gpt = diskWith((vsec + 64) * lss, image, 40 * lss);
+    writeGpt(gpt, lss, [{ firstLba: 40, lastLba: 40 + vsec - 1 }]);
+    const cases = [
+      {
+        disk: mbr,
+        regions: [
+          { start: 0, length: lss },
+          { start: 8 * lss, length: lss },
+        ],
+      },
+      {
+        disk: gpt,
+        regions: [
+          { start: 0, length: 3 * lss },
+          { start: gpt.length - 2 * lss, length: 2 * lss },
+        ],
+      },
+    ];
+    for (const c of cases) {
+      const pristine = await analyzeDisk(memorySource(c.disk, lss), { excludeSwap: NO_SWAP });
+      expect(pristine.volumes.map((v) => v.status)).toEqual(['ok']);
+      const mutation = fc.record({
+        region: fc.nat({ max: c.regions.length - 1 }),
+        at: fc.nat(),
+        value: fc.nat({ max: 255 }),
+      });
+      await fc.assert(
+        fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 4 }), async (muts) => {
+          const disk = c.disk.slice();
+          for (const m of muts) {
+            const r = c.regions[m.region]!;
+            disk[r.start + (m.at % r.length)] = m.value;
+          }
+          const a = await analyzeDisk(memorySource(disk, lss), { excludeSwap: NO_SWAP });
+          expect(subtract(a.skip, pristine.skip)).toEqual([]);
+        }),
+        { numRuns: 150, seed: 4096 },
+      );
+    }
   });
 });
