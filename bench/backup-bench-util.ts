@@ -84,3 +84,13 @@ export class Stopwatch {
     return r;
   }
 }
+
+/**
+ * The public API from dist/ (`--dist`: compiled JS everywhere, workers included, as users run it)
+ * or from src/ through tsx (workers then compile TypeScript at start-up, which costs CPU).
+ */
+export async function api(): Promise<typeof import('../src/index.js')> {
+  const useDist = process.argv.includes('--dist');
+  const path = useDist ? '../dist/index.js' : '../src/index.js';
+  return (await import(path)) as typeof import('../src/index.js');
+}

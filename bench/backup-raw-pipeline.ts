@@ -14,7 +14,6 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { blobAad } from '../src/core/blob.js';
 import { parseSize } from '../src/core/size.js';
-import { backup } from '../src/job/backup.js';
 import type { HashPlacement } from '../src/pipeline/block-processor.js';
 import { openImage } from '../src/source/open-image.js';
 import { nonceFromCounter, sealInto } from '../src/workers/cipher/aes-gcm.js';
@@ -24,6 +23,7 @@ import {
   MiB,
   OUT,
   Stopwatch,
+  api,
   arg,
   cpuMsSince,
   mbps,
@@ -89,6 +89,7 @@ async function stageSpeeds(image: string): Promise<Speeds> {
 }
 
 async function main(): Promise<void> {
+  const { backup } = await api();
   const image = await mixedImage(size);
   warm(image);
   const speeds = await stageSpeeds(image);

@@ -79,8 +79,10 @@ export interface ResolvedBackup {
  * - maxInFlight = 2 × threads: one batch running and one queued per worker, so a worker never
  *   waits for the main thread.
  * - readAhead 4 blocks, writeSlack 8: the writer's queue absorbs fsync/pack roll-over stalls.
- * - hashPlacement 'fused': on unique data one round trip beats hashing first; duplicates are
- *   still caught (after sealing) so correctness does not depend on it.
+ * - hashPlacement 'pool': hash round trip to the workers, dedup, then seal only new blocks: dedup
+ *   before paying for compression at the cost of one more small message per batch. 2 GiB of unique
+ *   data, 2 threads, dist build: CPU per byte vs the single-core stage sum was 92.8 % (pool),
+ *   86.2 % (main-thread hashing), 84.6 % (fused hashAndSeal) — on a shared, loaded machine (±10 %).
  */
 function defaultTuning(threads: number): PipelineTuning {
   return {
