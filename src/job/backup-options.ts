@@ -90,7 +90,7 @@ function defaultTuning(threads: number): PipelineTuning {
     maxInFlight: 2 * Math.max(1, threads),
     readAhead: 4,
     writeSlack: 8,
-    hashPlacement: 'fused',
+    hashPlacement: 'pool',
   };
 }
 
