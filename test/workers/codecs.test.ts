@@ -56,6 +56,17 @@ describe('compressBlock / decompressBlock', () => {
     expect(sameBytes(decompressBlock(r.codec, r.data, mixed.length), mixed)).toBe('equal');
   });
 
+  it('the probe looks past a random first half', () => {
+    const block = new Uint8Array(1 << 20);
+    block.set(random(1 << 19));
+    block.set(textLike(1 << 19, 5), 1 << 19);
+    for (const level of ['optimal', 'high'] as const) {
+      const r = compressBlock(level, block);
+      expect(r.codec).not.toBe(CodecId.none);
+      expect(sameBytes(decompressBlock(r.codec, r.data, block.length), block)).toBe('equal');
+    }
+  });
+
   it('rejects length mismatches, unknown codecs and absurd raw lengths', () => {
     const text = textLike(10_000);
     for (const level of ['dedupe-friendly', 'optimal', 'high'] as const) {

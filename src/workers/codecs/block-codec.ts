@@ -3,12 +3,14 @@
  * high = zstd 3; extreme = zstd 9. A block is stored raw (CodecId.none) whenever the codec does
  * not make it smaller, so `data.length < input.length` holds for every non-`none` result.
  *
- * Early-abort probe (ZFS-style, for LZ4 and zstd only): before compressing a block larger than
- * 2 × PROBE_SLICE, LZ4-compress two PROBE_SLICE slices (start and middle); if neither shrinks by
- * at least 1/32, the block is stored raw without a full attempt. Measured with
- * `node --import tsx bench/stages.ts` (see the report in git log / stage-bench.ts): on random
- * 1 MiB blocks it turns a full failed attempt into a probe costing ~1/16 of one; on compressible
- * data it adds at most the cost of LZ4 on 64 KiB. RLE gets no probe: LZ4's verdict does not
+ * Early-abort probe (ZFS-style; LZ4 and zstd levels only): before a full attempt on a block of at
+ * least PROBE_MIN bytes, LZ4-compress PROBE_SLICE-byte samples at 0, 1/4, 1/2 and 3/4 of the
+ * block, stopping at the first that shrinks by at least 1/32. If none does, the block is stored
+ * raw without a full attempt. Cost on compressible data: one 16 KiB LZ4 call (~1.6 % of a 1 MiB
+ * LZ4 attempt, less for zstd); on incompressible data: four calls (~6 %) instead of a failed full
+ * attempt. Measured (`node --import tsx bench/stages.ts`, 1 MiB random blocks): optimal 956 MiB/s
+ * without the probe vs ~34 GiB/s with it, high (zstd 3) 1.6 GiB/s vs ~34 GiB/s; on mixed data the
+ * difference is within the shared machines' noise. RLE gets no probe: LZ4's verdict does not
  * predict RLE's, and RLE gives up by itself once its output would not be smaller.
  */
 import { CodecId, type CodecIdValue, type CompressionLevel } from '../../core/blob.js';
@@ -19,8 +21,9 @@ import { zstdCompressScratch, zstdDecode } from './zstd.js';
 
 /** Largest raw block the codecs accept when decoding (the biggest VHDX block; our grid max is 8 MiB). */
 export const MAX_RAW_LENGTH = 256 * 1024 * 1024;
-/** Size of each of the two probe slices. */
-export const PROBE_SLICE = 32 * 1024;
+/** Size of each probe sample, and the smallest block that is probed (smaller ones just compress). */
+export const PROBE_SLICE = 16 * 1024;
+export const PROBE_MIN = 8 * PROBE_SLICE;
 
 export const ZSTD_LEVEL_HIGH = 3;
 export const ZSTD_LEVEL_EXTREME = 9;
@@ -38,9 +41,9 @@ export interface CompressOptions {
 let rleScratch = new Uint8Array(0);
 
 function probeSaysIncompressible(input: Uint8Array): boolean {
-  if (input.length < 2 * PROBE_SLICE) return false;
-  const mid = (input.length >>> 1) & ~0xfff;
-  for (const start of [0, mid]) {
+  if (input.length < PROBE_MIN) return false;
+  for (let q = 0; q < 4; q++) {
+    const start = Math.floor((input.length * q) / 4) & ~0xfff;
     const slice = input.subarray(start, start + PROBE_SLICE);
     if (lz4Compress(slice).length < PROBE_SLICE - PROBE_SLICE / 32) return false;
   }
