@@ -28,7 +28,7 @@ describe('BitScanner', () => {
     let x = 12345;
     const rnd = (): number => (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
     for (const fill of ['random', 'runs', 'sparse'] as const) {
-      const bytes = new Uint8Array(4096);
+      const bytes = new Uint8Array(3 * 4096 + 100);
       for (let i = 0; i < bytes.length; i++) {
         bytes[i] =
           fill === 'random'
@@ -46,7 +46,7 @@ describe('BitScanner', () => {
       for (const total of [bytes.length * 8, bytes.length * 8 - 5, 1001 * 8 + 3]) {
         const want = naive(bytes, total);
         const free = want.filter((_, i) => i % 2 === 1).reduce((a, b) => a + b, 0);
-        for (const chunk of [4096, 1024, 8, 12]) {
+        for (const chunk of [bytes.length, 8192, 4096, 1024, 8, 12]) {
           const got = scan(bytes, total, chunk);
           expect(got.free).toEqual(want);
           expect(got.freeClusters).toBe(free);
