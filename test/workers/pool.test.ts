@@ -161,6 +161,23 @@ describe('BlockPool', () => {
     pool.removeAllListeners('drain');
   });
 
+  it('a pool destroyed mid-batch rejects with DM_ERR_WORKER_FAILED', async () => {
+    const doomed = new BlockPool({ threads: 1 });
+    const ring = new BufferRing(1, BLOCK);
+    const pending = doomed.submit({
+      op: 'hashAndSeal',
+      level: 'extreme',
+      slots: fill(ring, [textLike(BLOCK, 99)]),
+    });
+    const rejected = expectRejects('DM_ERR_WORKER_FAILED', pending); // handler attached before destroy
+    await doomed.destroy();
+    await rejected;
+    await expectRejects(
+      'DM_ERR_INTERNAL',
+      doomed.submit({ op: 'hash', slots: fill(new BufferRing(1, 16), [textLike(16)]) }),
+    );
+  });
+
   it('refuses bad options and malformed batches with catalog codes', async () => {
     expect(() => new BlockPool({ threads: 0 })).toThrow(
       expect.objectContaining({ code: 'DM_ERR_ARG_INVALID' }),
