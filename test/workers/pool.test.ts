@@ -74,6 +74,37 @@ describe('BlockPool', () => {
     expect(ring.available).toBe(4);
   });
 
+  it('a slot whose out is its own data (payload written over the input) seals correctly', async () => {
+    const inputs = [textLike(BLOCK, 4), random(BLOCK), new Uint8Array(BLOCK), textLike(300, 5)];
+    for (const level of ['none', 'dedupe-friendly', 'optimal', 'high'] as const) {
+      for (const encrypted of [false, true]) {
+        const slots: BlockSlot[] = inputs.map((b) => {
+          const buf = new Uint8Array(new ArrayBuffer(BLOCK + 16));
+          buf.set(b);
+          return { data: buf, out: buf, length: b.length };
+        });
+        const r = await pool.submit({
+          op: 'hashAndSeal',
+          level,
+          slots,
+          ...(encrypted ? { blobKey, nonces: nonces(0, inputs.length) } : {}),
+        });
+        slots.forEach((slot, i) => {
+          expect(slot.out.buffer).toBe(slot.data.buffer);
+          const blob = {
+            identity: r.identity(i),
+            codec: r.codecs[i]!,
+            rawLength: inputs[i]!.length,
+            payload: slot.out.subarray(0, r.payloadLengths[i]),
+            nonce: encrypted ? nonceFromCounter(i) : undefined,
+          };
+          const opened = openSealed(blob, encrypted ? blobKey : undefined);
+          expect(sameBytes(opened, inputs[i]!), `${level} encrypted=${encrypted} block ${i}`).toBe('equal');
+        });
+      }
+    }
+  });
+
   it('hash then seal (dedup in between) and open round-trip through the workers', async () => {
     const ring = new BufferRing(8, BLOCK);
     const slots = fill(ring, blocks);
