@@ -3,9 +3,10 @@
  * CRC, then decrypts (GCM authenticates against identity, codec and length), decompresses and,
  * when asked, re-hashes against the identity (workers/seal.ts openSealed).
  *
- * Restore skips the re-hash of *encrypted* frames: GCM already proves the bytes are the ones the
- * writer sealed for this identity, and the hash is the slowest remaining step. Verify always
- * re-hashes (it also catches a writer that sealed wrong bytes).
+ * Restore (`full: false`) trusts the cheaper proofs: the header CRC always; for a plain frame the
+ * frame CRC; for an encrypted frame the GCM tag instead (it covers payload, identity, codec and
+ * length, so the CRC adds nothing). It skips the re-hash, the slowest step. Verify (`full: true`)
+ * checks everything, re-hash included (that also catches a writer that sealed wrong bytes).
  */
 import type { CodecIdValue } from '../core/blob.js';
 import { blobAad } from '../core/blob.js';
@@ -27,12 +28,12 @@ export function openFrame(
   f: Frame,
   keys: FrameKeys,
   file: string,
-  opts: { expected?: Uint8Array; rehash: boolean },
+  opts: { expected?: Uint8Array; full: boolean },
 ): Uint8Array {
   const at = { file, offset: f.offset };
   if (opts.expected && !bytesEqual(opts.expected, f.header.identity))
     throw dmError('DM_ERR_REPO_CORRUPT', 'the frame at this offset is not the blob the manifest names', at);
-  if (!frameCrcMatches(f.headerBytes, f.payload))
+  if ((opts.full || !f.header.encrypted) && !frameCrcMatches(f.headerBytes, f.payload))
     throw dmError('DM_ERR_REPO_CHECKSUM', 'blob frame fails its CRC-32C', at);
   if (f.header.encrypted !== (keys.blobKey !== undefined))
     throw dmError(
@@ -51,11 +52,8 @@ export function openFrame(
     nonce: f.header.nonce,
   };
   try {
-    if (opts.rehash || !keys.blobKey) {
-      if (opts.rehash) return openSealed(blob, keys.blobKey, keys.identityKey);
-      const data = decompressBlock(codec, f.payload, f.header.rawLength);
-      return data;
-    }
+    if (opts.full) return openSealed(blob, keys.blobKey, keys.identityKey);
+    if (!keys.blobKey) return decompressBlock(codec, f.payload, f.header.rawLength);
     const plain = openBlob(
       keys.blobKey,
       f.header.nonce!,

@@ -27,6 +27,8 @@ export interface RestoreOptions {
   readonly out: string;
   /** Default: 'vhdx' when `out` ends in .vhdx, else 'raw'. */
   readonly format?: RestoreFormat;
+  /** Also re-hash every block against its identity (as verify does). Default false: CRC / GCM only. */
+  readonly rehash?: boolean;
 }
 
 export interface RestoreResult {
@@ -58,7 +60,7 @@ export async function restorePoint(repo: RepoHandle, opts: RestoreOptions): Prom
   const format = opts.format ?? (opts.out.toLowerCase().endsWith('.vhdx') ? 'vhdx' : 'raw');
   const sink = await openSink(format, opts.out, manifest.virtualSize);
   try {
-    const bytesWritten = await writeBlocks(repo, backupFile, manifest, sink);
+    const bytesWritten = await writeBlocks(repo, backupFile, manifest, sink, opts);
     await sink.finish();
     return { point: pointInfo(manifest), out: opts.out, format, bytesWritten };
   } catch (err) {
@@ -85,6 +87,7 @@ async function writeBlocks(
   bf: string,
   m: PointManifest,
   sink: RestoreSink,
+  opts: RestoreOptions,
 ): Promise<number> {
   const { start, list } = blocksByBlob(m);
   const inFlight: Promise<void>[] = [];
@@ -116,7 +119,7 @@ async function writeBlocks(
               file,
               offset: f.offset,
             });
-          const data = openFrame(f, keys, file, { expected: blob.identity, rehash: !keys.blobKey });
+          const data = openFrame(f, keys, file, { expected: blob.identity, full: opts.rehash ?? false });
           seen++;
           for (let k = start[bi]!; k < start[bi + 1]!; k++) {
             const block = list[k]!;

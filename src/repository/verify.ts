@@ -116,7 +116,7 @@ export async function verifyRepository(repo: RepoHandle): Promise<VerifyReport> 
               failedAt = f.offset;
               const r = wanted.get(f.offset);
               try {
-                const data = openFrame(f, keys, file, { expected: r?.identity, rehash: true });
+                const data = openFrame(f, keys, file, { expected: r?.identity, full: true });
                 bytes += data.length;
               } catch (err) {
                 problems.push(problemOf(file, err));
