@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { buildDictionaries } from '../src/fixtures/content/dictionary.js';
 import { contentStream } from '../src/fixtures/content/kinds.js';
 import { createVhdx } from '../src/source/vhdx/writer/vhdx-writer.js';
+import type * as Api from '../src/index.js';
 
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
@@ -89,8 +90,32 @@ export class Stopwatch {
  * The public API from dist/ (`--dist`: compiled JS everywhere, workers included, as users run it)
  * or from src/ through tsx (workers then compile TypeScript at start-up, which costs CPU).
  */
-export async function api(): Promise<typeof import('../src/index.js')> {
+export async function api(): Promise<typeof Api> {
   const useDist = process.argv.includes('--dist');
   const path = useDist ? '../dist/index.js' : '../src/index.js';
-  return (await import(path)) as typeof import('../src/index.js');
+  return (await import(path)) as typeof Api;
 }
+
+export interface Measured {
+  readonly wallMs: number;
+  readonly peakRssMiB: number;
+  readonly stdout: string;
+}
+
+/** Runs a command under `/usr/bin/time -v`: wall time and peak RSS; throws when it fails. */
+export function measureCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Measured {
+  const t = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-v', cmd, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 * MiB,
+    env: { ...process.env, ...env },
+  });
+  const wallMs = performance.now() - t;
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
+  return { wallMs, peakRssMiB: rss ? Math.round(Number(rss[1]) / 1024) : NaN, stdout: r.stdout };
+}
+
+/** The compiled CLI (npm run build first). */
+export const CLI = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
