@@ -131,9 +131,17 @@ describe('differencing chain of depth 3', () => {
   buildVhdx(topPath, top);
   const expected = expectedContent([{ spec: top }, { spec: mid }, { spec: base }]);
 
-  it('reads every byte as the reference model says, in both I/O modes', async () => {
-    for (const io of ['async', 'sync'] as const) {
-      const src = await openVhdx(topPath, { io });
+  it('reads every byte as the reference model says, in both I/O modes and with a paged BAT', async () => {
+    for (const [io, maxResidentBat] of [
+      ['async', undefined],
+      ['sync', undefined],
+      ['async', 0],
+    ] as const) {
+      const src = await openVhdx(topPath, {
+        io,
+        ...(maxResidentBat === undefined ? {} : { maxResidentBat }),
+      });
+      expect(src.info.batResident).toBe(maxResidentBat === undefined);
       expect(src.info.parentChain).toEqual([midPath, baseImg.path]);
       expect(src.info.payloadStates.partiallyPresent).toBe(2);
       expect(src.info.parents[0]!.bitmapStates.present).toBe(1);
@@ -346,36 +354,49 @@ describe('4096-byte logical sectors', () => {
 });
 
 describe('a 64 TiB sparse disk', () => {
-  it('maps and reads in bounded memory and time', async () => {
-    const size = 2 ** 46;
-    const blockSize = 32 * MiB; // 2 Mi blocks: a 16 MiB BAT
-    const last = size / blockSize - 1;
-    const data = new Uint8Array(blockSize);
-    data.set(pattern(MiB, 77), blockSize - MiB);
-    const spec: VhdxSpec = {
-      virtualSize: size,
-      blockSize,
-      blocks: new Map([
-        [1, { state: Z }],
-        [last, { state: F, data }],
-      ]),
-    };
-    const img = buildVhdx(path.join(dir, 'huge.vhdx'), spec);
-    const rss0 = process.memoryUsage().rss;
-    const src = await openVhdx(img.path);
-    expect([...src.extents()]).toEqual([
-      { offset: 0, length: blockSize, kind: 'absent' },
-      { offset: blockSize, length: blockSize, kind: 'zero' },
-      { offset: 2 * blockSize, length: size - 3 * blockSize, kind: 'absent' },
-      { offset: size - blockSize, length: blockSize, kind: 'present' },
-    ]);
-    const buf = new Uint8Array(MiB);
-    await src.read(buf, size - MiB);
-    expect(Buffer.compare(buf, pattern(MiB, 77))).toBe(0);
-    expect(src.info.payloadStates.notPresent).toBe(size / blockSize - 2);
-    await src.close();
-    expect(process.memoryUsage().rss - rss0).toBeLessThan(100 * MiB);
-  });
+  const size = 2 ** 46;
+  const blockSize = 16 * MiB; // 4 Mi blocks: a 32 MiB BAT, paged by default
+  const blockCount = size / blockSize;
+  const last = blockCount - 1;
+  const mid = blockCount / 2 + 3;
+  const data = new Uint8Array(blockSize);
+  data.set(pattern(MiB, 77), blockSize - MiB);
+  const spec: VhdxSpec = {
+    virtualSize: size,
+    blockSize,
+    blocks: new Map([
+      [1, { state: Z }],
+      [mid, { state: F, data }],
+      [last, { state: F, data }],
+    ]),
+  };
+  const img = buildVhdx(path.join(dir, 'huge.vhdx'), spec);
+
+  for (const maxResidentBat of [undefined, 64 * MiB]) {
+    it(`maps and reads in bounded memory (${maxResidentBat ? 'resident' : 'paged'} BAT)`, async () => {
+      const rss0 = process.memoryUsage().rss;
+      const src = await openVhdx(img.path, maxResidentBat ? { maxResidentBat } : {});
+      expect(src.info.batResident).toBe(maxResidentBat !== undefined);
+      expect([...src.extents()]).toEqual([
+        { offset: 0, length: blockSize, kind: 'absent' },
+        { offset: blockSize, length: blockSize, kind: 'zero' },
+        { offset: 2 * blockSize, length: (mid - 2) * blockSize, kind: 'absent' },
+        { offset: mid * blockSize, length: blockSize, kind: 'present' },
+        { offset: (mid + 1) * blockSize, length: (last - mid - 1) * blockSize, kind: 'absent' },
+        { offset: size - blockSize, length: blockSize, kind: 'present' },
+      ]);
+      const buf = new Uint8Array(MiB);
+      for (const at of [size - MiB, (mid + 1) * blockSize - MiB]) {
+        await src.read(buf, at);
+        expect(Buffer.compare(buf, pattern(MiB, 77))).toBe(0);
+      }
+      await src.read(buf, 5 * blockSize);
+      expect(buf.every((b) => b === 0)).toBe(true);
+      expect(src.info.payloadStates.notPresent).toBe(blockCount - 3);
+      await src.close();
+      expect(process.memoryUsage().rss - rss0).toBeLessThan((maxResidentBat ? 120 : 60) * MiB);
+    });
+  }
 });
 
 describe.skipIf(!hasTool('qemu-img'))('builder images vs qemu', () => {

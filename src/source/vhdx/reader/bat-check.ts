@@ -6,7 +6,7 @@
 import { dmError } from '../../../errors.js';
 import { BAT_ENTRY_SIZE, type BatGeometry } from '../format/bat.js';
 import { BatState, HEADER_SECTION_SIZE, SbState, SECTOR_BITMAP_BLOCK_SIZE } from '../format/constants.js';
-import { dataView } from '../format/bytes.js';
+import type { BatTable } from './bat-table.js';
 
 export interface FileRange {
   readonly start: number;
@@ -16,7 +16,7 @@ export interface FileRange {
 
 export interface BatCheckInput {
   readonly file: string;
-  readonly bat: Uint8Array;
+  readonly bat: BatTable;
   readonly batOffset: number;
   readonly geometry: BatGeometry;
   readonly virtualSize: number;
@@ -40,7 +40,6 @@ export function headerSectionRange(): FileRange {
 
 export function checkBat(input: BatCheckInput, warnings: string[]): BatCounts {
   const { bat, geometry: g, file } = input;
-  const dv = dataView(bat);
   const payload = new Array<number>(8).fill(0);
   const bitmap = new Array<number>(8).fill(0);
   const at = (index: number) => ({
@@ -68,13 +67,12 @@ export function checkBat(input: BatCheckInput, warnings: string[]): BatCounts {
         );
     }
   };
-  const offsetOf = (index: number, lo: number) =>
-    dv.getUint32(index * 8 + 4, true) * 0x100000000 + ((lo & 0xfff00000) >>> 0);
+  const offsetOf = (index: number, lo: number) => bat.hi(index) * 0x100000000 + ((lo & 0xfff00000) >>> 0);
 
   const chunksWithPartial = new Set<number>();
   for (let b = 0; b < g.payloadBlocks; b++) {
     const index = b + Math.floor(b / g.chunkRatio);
-    const lo = dv.getUint32(index * 8, true);
+    const lo = bat.lo(index);
     const state = lo & 7;
     payload[state]!++;
     if (lo & 0xffff8)
@@ -94,11 +92,11 @@ export function checkBat(input: BatCheckInput, warnings: string[]): BatCounts {
   for (let c = 0; c < g.sectorBitmapBlocks; c++) {
     const index = c * (g.chunkRatio + 1) + g.chunkRatio;
     if (index >= g.entryCount) break; // a non-differencing BAT ends with a payload entry
-    const lo = dv.getUint32(index * 8, true);
+    const lo = bat.lo(index);
     const state = lo & 7;
     bitmap[state]!++;
     if (!input.hasParent) {
-      if (lo !== 0 || dv.getUint32(index * 8 + 4, true) !== 0) ignoredBitmaps++;
+      if (lo !== 0 || bat.hi(index) !== 0) ignoredBitmaps++;
       continue;
     }
     if (lo & 0xffff8)

@@ -15,6 +15,7 @@ import { VhdxLayer, type IoMode } from './vhdx-layer.js';
 export interface ChainOptions {
   readonly replayLog: boolean;
   readonly io: IoMode;
+  readonly maxResidentBat?: number;
 }
 
 /**
@@ -64,7 +65,7 @@ export function openLayer(
       file: filePath,
     });
   seen.add(key);
-  const parsed = parseVhdx(file, options.replayLog);
+  const parsed = parseVhdx(file, options.replayLog, options.maxResidentBat);
   const m = parsed.metadata;
   if (!m.hasParent) return new VhdxLayer(file, parsed, undefined, options.io);
 

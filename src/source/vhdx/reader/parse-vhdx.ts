@@ -20,6 +20,7 @@ import {
 import { decodeFileIdentifier } from '../format/file-identifier.js';
 import { decodeMetadataItems, decodeMetadataTable, type VhdxMetadata } from '../format/metadata.js';
 import { decodeRegionTable, sameRegionTables, type RegionEntry } from '../format/region-table.js';
+import { BatTable } from './bat-table.js';
 import { checkBat, headerSectionRange, type BatCounts, type FileRange } from './bat-check.js';
 import { chooseHeader, type HeaderChoice } from './headers.js';
 import type { ImageFile } from './image-file.js';
@@ -34,13 +35,13 @@ export interface ParsedVhdx {
   readonly metadata: VhdxMetadata;
   readonly geometry: BatGeometry;
   readonly batOffset: number;
-  /** The BAT entries the geometry needs (entryCount × 8 bytes), with any log replay applied. */
-  readonly bat: Uint8Array;
+  /** The BAT entries the geometry needs, with any log replay applied (resident or paged). */
+  readonly bat: BatTable;
   readonly counts: BatCounts;
   readonly warnings: string[];
 }
 
-export function parseVhdx(file: ImageFile, replay: boolean): ParsedVhdx {
+export function parseVhdx(file: ImageFile, replay: boolean, maxResidentBat?: number): ParsedVhdx {
   const warnings: string[] = [];
   const idBytes = new Uint8Array(Math.min(FILE_ID_SIZE, file.size));
   file.readSync(idBytes, 0, idBytes.length, 0, 'FileIdentifier');
@@ -116,7 +117,7 @@ export function parseVhdx(file: ImageFile, replay: boolean): ParsedVhdx {
       `BAT region of ${batRegion.length} bytes cannot hold ${geometry.entryCount} entries (or exceeds 513 MiB)`,
       { file: file.path, offset: batRegion.fileOffset, field: 'BatRegion' },
     );
-  const bat = file.readStruct(batRegion.fileOffset, batBytes, 'BAT');
+  const bat = new BatTable(file, batRegion.fileOffset, geometry.entryCount, maxResidentBat);
 
   const reserved: FileRange[] = [
     headerSectionRange(),

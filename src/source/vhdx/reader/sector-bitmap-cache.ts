@@ -3,7 +3,8 @@
  * LSB first, 1 = this file, 0 = the parent. Slices are read on first use and kept in a small cache;
  * a cached slice is never overwritten in place, so a read still scanning an evicted slice is safe.
  */
-import { BAT_ENTRY_SIZE, type BatGeometry } from '../format/bat.js';
+import type { BatGeometry } from '../format/bat.js';
+import type { BatTable } from './bat-table.js';
 import { SECTOR_BITMAP_BLOCK_SIZE } from '../format/constants.js';
 import type { ImageFile } from './image-file.js';
 
@@ -16,7 +17,7 @@ export class SectorBitmapCache {
 
   constructor(
     private readonly file: ImageFile,
-    private readonly bat: DataView,
+    private readonly bat: BatTable,
     private readonly g: BatGeometry,
   ) {
     this.sliceBytes = SECTOR_BITMAP_BLOCK_SIZE / g.chunkRatio;
@@ -29,9 +30,7 @@ export class SectorBitmapCache {
     if (hit) return hit;
     const chunk = Math.floor(block / this.g.chunkRatio);
     const index = chunk * (this.g.chunkRatio + 1) + this.g.chunkRatio;
-    const lo = this.bat.getUint32(index * BAT_ENTRY_SIZE, true);
-    const sbOffset =
-      this.bat.getUint32(index * BAT_ENTRY_SIZE + 4, true) * 0x100000000 + ((lo & 0xfff00000) >>> 0);
+    const sbOffset = this.bat.fileOffset(index);
     const buf = new Uint8Array(this.sliceBytes);
     const at = sbOffset + (block % this.g.chunkRatio) * this.sliceBytes;
     this.file.readSync(buf, 0, this.sliceBytes, at, `sector bitmap of block ${block}`);

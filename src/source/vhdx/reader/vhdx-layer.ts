@@ -4,7 +4,7 @@
  */
 import type { Extent } from '../../disk-source.js';
 import { BatState } from '../format/constants.js';
-import { dataView } from '../format/bytes.js';
+import type { BatTable } from './bat-table.js';
 import type { ImageFile } from './image-file.js';
 import type { ParsedVhdx } from './parse-vhdx.js';
 import { bitAt, runEnd, SectorBitmapCache } from './sector-bitmap-cache.js';
@@ -16,7 +16,7 @@ export class VhdxLayer {
   private readonly blockSize: number;
   private readonly chunkRatio: number;
   private readonly sectorSize: number;
-  private readonly bat: DataView;
+  private readonly bat: BatTable;
   private readonly bitmaps: SectorBitmapCache;
 
   constructor(
@@ -30,7 +30,7 @@ export class VhdxLayer {
     this.blockSize = m.blockSize;
     this.chunkRatio = parsed.geometry.chunkRatio;
     this.sectorSize = m.logicalSectorSize;
-    this.bat = dataView(parsed.bat);
+    this.bat = parsed.bat;
     this.bitmaps = new SectorBitmapCache(file, this.bat, parsed.geometry);
   }
 
@@ -39,12 +39,11 @@ export class VhdxLayer {
   }
 
   private state(index: number): number {
-    return this.bat.getUint8(index * 8) & 7;
+    return this.bat.state(index);
   }
 
   private fileOffset(index: number): number {
-    const lo = this.bat.getUint32(index * 8, true);
-    return this.bat.getUint32(index * 8 + 4, true) * 0x100000000 + ((lo & 0xfff00000) >>> 0);
+    return this.bat.fileOffset(index);
   }
 
   private readFile(

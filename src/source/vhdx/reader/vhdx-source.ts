@@ -20,6 +20,8 @@ export interface VhdxOpenOptions {
   readonly replayLog?: boolean;
   /** Payload reads through the thread pool ('async', default) or blocking preads ('sync'). */
   readonly io?: IoMode;
+  /** BATs up to this many bytes stay in memory; larger ones are paged from the file (default 32 MiB). */
+  readonly maxResidentBat?: number;
 }
 
 /** Counts of BAT entries by state name. */
@@ -47,6 +49,8 @@ export interface VhdxFileInfo {
   /** Sector-bitmap entries: present (6) and not present (0). */
   readonly bitmapStates: { readonly present: number; readonly notPresent: number };
   readonly log: LogReplayInfo | undefined;
+  /** False when the BAT is too large to keep in memory and is paged from the file. */
+  readonly batResident: boolean;
   readonly warnings: readonly string[];
 }
 
@@ -81,6 +85,7 @@ function fileInfo(layer: VhdxLayer): VhdxFileInfo {
     },
     bitmapStates: { present: p.counts.bitmap[6]!, notPresent: p.counts.bitmap[0]! },
     log: p.log,
+    batResident: p.bat.resident,
     warnings: p.warnings,
   };
 }
@@ -153,7 +158,15 @@ export class VhdxSource implements DiskSource {
 export async function openVhdx(path: string, options: VhdxOpenOptions = {}): Promise<VhdxSource> {
   const opened: ImageFile[] = [];
   try {
-    const top = openLayer(path, { replayLog: options.replayLog ?? true, io: options.io ?? 'async' }, opened);
+    const top = openLayer(
+      path,
+      {
+        replayLog: options.replayLog ?? true,
+        io: options.io ?? 'async',
+        ...(options.maxResidentBat !== undefined ? { maxResidentBat: options.maxResidentBat } : {}),
+      },
+      opened,
+    );
     return new VhdxSource(top, opened);
   } catch (err) {
     for (const f of opened) f.close();
