@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseSize } from '../src/core/size.js';
 import { buildDictionaries } from '../src/fixtures/content/dictionary.js';
+import { contentStream } from '../src/fixtures/content/kinds.js';
 import { emitDisk } from '../src/fixtures/disk/emit.js';
 import { planPartitions } from '../src/fixtures/disk/partition-table.js';
 import { diskPieces } from '../src/fixtures/disk/pieces.js';
@@ -38,6 +39,7 @@ try {
   if (only.has('null')) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
+    const dicts = buildDictionaries(seed);
     const parts = planPartitions(size, 'gpt', seed);
     const vol = planVolume({
       seed,
@@ -46,6 +48,11 @@ try {
       hiddenSectors: 2048,
       label: 'GUEST',
       files: planGuestFiles(seed, parts.volumeLength, 4096),
+      residentContent: (f) => {
+        const b = Buffer.alloc(f.size);
+        contentStream(f.kind, seed, f.contentId, dicts).fill(b);
+        return b;
+      },
     });
     const pieces = diskPieces(parts, vol);
     const t1 = performance.now();
