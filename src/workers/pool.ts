@@ -15,34 +15,15 @@
  *   DM_ERR_WORKER_FAILED, and then that batch's buffers are lost.
  */
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
 import { IDENTITY_BYTES, NONCE_BYTES, type CodecIdValue, type CompressionLevel } from '../core/blob.js';
 import { dmError, fromWire, isDmError } from '../errors.js';
 import { buffersOf, type BatchReply, type BatchRequest, type BlockOp } from './batch-protocol.js';
 import type { BlockSlot } from './buffer-ring.js';
+import { resolveOptions, workerEntry, type BlockPoolOptions } from './pool-options.js';
 import { maxPayloadBytes } from './seal.js';
 
-/**
- * Blocks per message. Measured round trip of a tiny `hash` batch on the 2-core machines (busy):
- * ~73 µs per block at batch 1, ~26 µs at 4, ~18 µs at 8, against ~2–8 ms of compute per 1 MiB
- * block; so 1 MiB blocks lose ~1–3 % at batch 1 and < 1 % at 4. Larger batches only grow the
- * ring ((maxInFlight + 1) × batch slots of 2 MiB) and latency; bench/pool-throughput.ts showed no
- * difference between 4 and 8 beyond the noise.
- */
-export const DEFAULT_BATCH_BLOCKS = 4;
-
-export interface BlockPoolOptions {
-  /** Worker threads; default os.availableParallelism(). */
-  readonly threads?: number;
-  /** Batches running or queued before canSubmit() turns false; default 2 × threads. */
-  readonly maxInFlight?: number;
-  /** Blocks per batch the pipeline should send (advisory; exposed as `batchSize`). */
-  readonly batchSize?: number;
-}
+export { DEFAULT_BATCH_BLOCKS, type BlockPoolOptions } from './pool-options.js';
 
 export interface BlockBatch {
   readonly op: BlockOp;
@@ -68,40 +49,6 @@ export interface BatchResult {
   /** Seal ops: payload i is `slots[i].out.subarray(0, payloadLengths[i])`; `open`: the raw block. */
   readonly payloadLengths: Uint32Array;
   identity(i: number): Uint8Array;
-}
-
-interface ResolvedOptions {
-  readonly threads: number;
-  readonly maxInFlight: number;
-  readonly batchSize: number;
-}
-
-function positiveInt(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) {
-    throw dmError('DM_ERR_ARG_INVALID', `BlockPool option ${name} must be a positive integer, got ${value}`, {
-      field: name,
-    });
-  }
-  return value;
-}
-
-function resolveOptions(o: BlockPoolOptions): ResolvedOptions {
-  const threads = positiveInt(o.threads, availableParallelism(), 'threads');
-  return {
-    threads,
-    maxInFlight: positiveInt(o.maxInFlight, 2 * threads, 'maxInFlight'),
-    batchSize: positiveInt(o.batchSize, DEFAULT_BATCH_BLOCKS, 'batchSize'),
-  };
-}
-
-/** Compiled: block-worker.js next to this file. From sources (vitest, tsx): the .ts file via tsx. */
-function workerEntry(): { filename: string; execArgv: string[] } {
-  const js = new URL('./block-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return { filename: js.href, execArgv: [] };
-  const ts = new URL('./block-worker.ts', import.meta.url);
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  return { filename: ts.href, execArgv: ['--import', tsx] };
 }
 
 function validate(batch: BlockBatch): void {
