@@ -12,6 +12,7 @@ import { dmError } from '../errors.js';
 import type { HashPlacement } from '../pipeline/block-processor.js';
 import type { PipelineTuning } from '../pipeline/run-pipeline.js';
 import { DEFAULT_BLOCK_SIZE, checkBlockSize } from '../plan/block-grid.js';
+import type { PlanFilter } from '../plan/filters.js';
 import type { ProgressListener } from './backup-progress.js';
 
 export interface BackupOptions {
@@ -44,6 +45,11 @@ export interface BackupOptions {
   readonly tasks?: number;
   /** Compute worker threads; 0 runs compute inline on the main thread. */
   readonly threads?: number;
+  /**
+   * Read-plan narrowing (the BitLooker / change-map hook): e.g. `skipRangesFilter(analyzeDisk(..).skip)`.
+   * Applied after the allocation map, in order; see plan/filters.ts.
+   */
+  readonly filters?: readonly PlanFilter[];
   /** Pipeline knobs (benchmarks); defaults below. */
   readonly tuning?: Partial<PipelineTuning>;
   /** scrypt cost (log2 N) for a repository this backup creates; tests use less. */
@@ -66,6 +72,7 @@ export interface ResolvedBackup {
   readonly tasks: number;
   readonly threads: number;
   readonly tuning: PipelineTuning;
+  readonly filters: readonly PlanFilter[];
   readonly bitlooker: boolean;
   readonly kdfCost: number | undefined;
   readonly signal: AbortSignal | undefined;
@@ -154,6 +161,7 @@ export function resolveBackupOptions(o: BackupOptions): ResolvedBackup {
     tasks: o.tasks === undefined ? 1 : positiveInt(o.tasks, 'tasks'),
     threads,
     tuning,
+    filters: o.filters ?? [],
     bitlooker: o.bitlooker ?? true,
     kdfCost: o.kdfCost,
     signal: o.signal,

@@ -190,7 +190,7 @@ async function backupDisk(
   try {
     const result = await runPipeline({
       source,
-      plan: planBlocks(source.extents(), grid),
+      plan: planBlocks(source.extents(), grid, { filters: o.filters }),
       target: writer,
       engine,
       blockSize: o.blockSize,

@@ -4,6 +4,7 @@ import { backup } from '../../src/job/backup.js';
 import { restore } from '../../src/job/restore.js';
 import { verify } from '../../src/job/verify.js';
 import { points } from '../../src/job/points.js';
+import { skipRangesFilter } from '../../src/plan/filters.js';
 import { buildDisk, sameBytes, tempDir, writeImage } from './disk-helpers.js';
 
 const MiB = 1024 * 1024;
@@ -54,5 +55,24 @@ describe('backup → restore (smoke)', () => {
     expect(v.ok).toBe(true);
     const p = await points({ repo });
     expect(p.points.map((x) => x.id)).toEqual([r.points[0]!.id]);
+  });
+
+  it('plan filters: skipped blocks and zeroed ranges restore as zeros, everything else exact', async () => {
+    const disk = buildDisk([{ kind: 'text', length: 4 * MiB, seed: 9 }], 4 * MiB, MiB);
+    const image = join(t.dir, 'filtered.img');
+    await writeImage(image, disk, 'raw');
+    const repo = join(t.dir, 'repo-filtered');
+    const skip = [
+      { offset: MiB, length: MiB }, // block 1 wholly: skipped, no read
+      { offset: 3 * MiB + 100, length: 1000 }, // inside block 3: zeroed before hashing
+    ];
+    const r = await backup({ repo, disk: image, threads: 0, filters: [skipRangesFilter(skip)] });
+    expect(r.stats.blocks.skipped).toBe(1);
+    expect(r.stats.readBytes).toBe(3 * MiB);
+    const out = join(t.dir, 'filtered.raw');
+    await restore({ repo, vm: 'filtered', out });
+    const expected = disk.slice();
+    for (const s of skip) expected.fill(0, s.offset, s.offset + s.length);
+    expect(await sameBytes(out, expected)).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { benchStages, formatSize } from '../../index.js';
+import { benchStages } from '../../index.js';
 import { failAndExit, printResult } from '../output.js';
 import { abortOnSigint } from '../progress.js';
 
@@ -13,15 +13,7 @@ export function registerBench(program: Command): Command {
     .action(async (flags: { json?: boolean }) => {
       try {
         const r = await benchStages({ signal: abortOnSigint() });
-        printResult(!!flags.json, r, () =>
-          r.stages
-            .map(
-              (s) =>
-                `${s.stage.padEnd(28)} ${formatSize(Math.round(s.bytesPerSec)).padStart(12)}/s` +
-                (s.ratio !== undefined ? `  (output ${Math.round(s.ratio * 100)}% of input)` : ''),
-            )
-            .join('\n'),
-        );
+        printResult(!!flags.json, { blockSize: r.blockSize, stages: r.stages }, () => r.table);
       } catch (err) {
         failAndExit(err);
       }
