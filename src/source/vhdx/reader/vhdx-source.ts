@@ -123,18 +123,13 @@ export class VhdxSource implements DiskSource {
     try {
       this.assertOpen();
       checkedRange(this.path, this.virtualSize, buf, offset, len, bufOffset);
+      // Fast path: one pread when the range is one contiguous run of FULLY_PRESENT blocks.
+      const run = this.top.contiguousRun(offset, len);
+      if (run >= 0) return this.top.readRun(buf, bufOffset, len, run);
+      return this.top.read(buf, bufOffset, offset, len);
     } catch (err) {
       return Promise.reject(err);
     }
-    const run = this.top.contiguousRun(offset, len);
-    if (run >= 0) {
-      try {
-        return this.top.readRun(buf, bufOffset, len, run);
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    }
-    return this.top.read(buf, bufOffset, offset, len);
   }
 
   extents(offset = 0, length?: number): Iterable<Extent> {
