@@ -8,12 +8,15 @@
  * Right after each pool run the single-core speeds of identity hash, LZ4 and GCM are measured on the
  * same bytes, and floor = threads ÷ Σ(1/speed) (all speeds in raw bytes per second; GCM runs on the
  * compressed bytes, so its raw-byte speed is raw ÷ time to encrypt the compressed output).
+ * On a shared, loaded machine wall-clock figures swing with other processes; "CPU efficiency"
+ * (raw bytes per CPU-second of the whole process vs the stages' own bytes per CPU-second) shows
+ * what the pool itself costs on top of the stages, independent of that load.
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { NONCE_BYTES } from '../src/core/blob.js';
 import { BufferRing, type BlockSlot } from '../src/workers/buffer-ring.js';
-import { nonceFromCounter, sealBlob } from '../src/workers/cipher/aes-gcm.js';
+import { nonceFromCounter, sealInto } from '../src/workers/cipher/aes-gcm.js';
 import { compressTransient } from '../src/workers/codecs/block-codec.js';
 import { blockIdentity } from '../src/workers/identity.js';
 import { BlockPool } from '../src/workers/pool.js';
@@ -35,26 +38,52 @@ const identityKey = randomBytes(32);
 const blobKey = randomBytes(32);
 const sources = Array.from({ length: DISTINCT }, (_, i) => makeBlock('mixed', BLOCK, i + 1));
 
-/** Raw bytes per second of each compute stage on one core (this thread), over the same blocks. */
-function stageSpeeds(): { hash: number; lz4: number; gcm: number } {
-  const time = (fn: (b: Uint8Array, i: number) => void): number => {
+interface Speeds {
+  hash: number;
+  lz4: number;
+  gcm: number;
+}
+
+/** CPU seconds (user + system, all threads) since `from`. */
+function cpuSince(from: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1e6;
+}
+
+/**
+ * Raw bytes per second of each compute stage on one core (this thread, pool closed), over the
+ * same blocks: by wall time and by CPU time (the latter is immune to other processes' load).
+ */
+function stageSpeeds(): { wall: Speeds; cpu: Speeds } {
+  const wall = {} as Speeds;
+  const cpu = {} as Speeds;
+  const time = (name: keyof Speeds, fn: (b: Uint8Array, i: number) => void): void => {
     for (let i = 0; i < 4; i++) fn(sources[i]!, i); // warm-up
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     for (let pass = 0; pass < 2; pass++) sources.forEach(fn);
-    return (2 * DISTINCT * BLOCK) / ((performance.now() - t0) / 1000);
+    wall[name] = (2 * DISTINCT * BLOCK) / ((performance.now() - t0) / 1000);
+    cpu[name] = (2 * DISTINCT * BLOCK) / cpuSince(c0);
   };
   const compressed = sources.map((b) => compressTransient('optimal', b).data.slice());
   const aad = new Uint8Array(37);
   const nonce = nonceFromCounter(1);
-  return {
-    hash: time((b) => blockIdentity(b, identityKey)),
-    lz4: time((b) => compressTransient('optimal', b)),
-    gcm: time((_b, i) => sealBlob(blobKey, nonce, aad, compressed[i]!)),
-  };
+  const out = new Uint8Array(BLOCK + 16);
+  time('hash', (b) => blockIdentity(b, identityKey));
+  time('lz4', (b) => compressTransient('optimal', b));
+  time('gcm', (_b, i) => sealInto(blobKey, nonce, aad, compressed[i]!, out));
+  return { wall, cpu };
+}
+
+/** Floor for `threads` cores: threads ÷ Σ 1/speed. */
+function floorOf(s: Speeds, threads: number): number {
+  return threads / (1 / s.hash + 1 / s.lz4 + 1 / s.gcm);
 }
 
 interface RunResult {
   mibPerSec: number;
+  /** Raw MiB per CPU-second of the whole process (main thread + workers). */
+  mibPerCpuSec: number;
   startRssMiB: number;
   peakRssMiB: number;
   storedRatio: number;
@@ -71,6 +100,7 @@ async function runPool(threads: number, batch: number): Promise<RunResult> {
 
   const ring = new BufferRing((pool.maxInFlight + 1) * batch, BLOCK);
   let peakRss = process.memoryUsage.rss();
+  const cpu0 = process.cpuUsage();
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 20);
   let counter = 0;
   let stored = 0;
@@ -102,10 +132,12 @@ async function runPool(threads: number, batch: number): Promise<RunResult> {
   }
   await Promise.all(pending);
   const seconds = (performance.now() - t0) / 1000;
+  const cpuSeconds = cpuSince(cpu0);
   clearInterval(sampler);
   await pool.close();
   return {
     mibPerSec: (totalBlocks * BLOCK) / MIB / seconds,
+    mibPerCpuSec: (totalBlocks * BLOCK) / MIB / cpuSeconds,
     startRssMiB: startRss / MIB,
     peakRssMiB: Math.max(peakRss, process.memoryUsage.rss()) / MIB,
     storedRatio: stored / (totalBlocks * BLOCK),
@@ -120,11 +152,15 @@ for (const threads of threadCounts) {
   for (const batch of batchSizes) {
     const r = await runPool(threads, batch); // first, so its RSS is not inflated by stageSpeeds
     const s = stageSpeeds();
-    const floor = threads / (1 / s.hash + 1 / s.lz4 + 1 / s.gcm);
+    const floor = floorOf(s.wall, threads) / MIB;
+    const cpuFloor = floorOf(s.cpu, 1) / MIB; // MiB per CPU-second if nothing but the stages ran
     console.log(
-      `threads ${threads} batch ${batch}: ${r.mibPerSec.toFixed(0)} MiB/s, RSS ${r.startRssMiB.toFixed(0)} → peak ${r.peakRssMiB.toFixed(0)} MiB, ` +
-        `stored ${(r.storedRatio * 100).toFixed(1)} % | single-core MiB/s: hash ${f(s.hash)}, lz4 ${f(s.lz4)}, ` +
-        `gcm ${f(s.gcm)} → ${threads}-core floor ${f(floor)} MiB/s → ${((r.mibPerSec * MIB * 100) / floor).toFixed(0)} % of floor`,
+      `threads ${threads} batch ${batch}: ${r.mibPerSec.toFixed(0)} MiB/s = ${((100 * r.mibPerSec) / floor).toFixed(0)} % ` +
+        `of the ${threads}-core floor ${floor.toFixed(0)} MiB/s; CPU efficiency ${((100 * r.mibPerCpuSec) / cpuFloor).toFixed(0)} % ` +
+        `(${r.mibPerCpuSec.toFixed(0)} vs ${cpuFloor.toFixed(0)} MiB per CPU-s); RSS ${r.startRssMiB.toFixed(0)} → peak ` +
+        `${r.peakRssMiB.toFixed(0)} MiB; stored ${(r.storedRatio * 100).toFixed(1)} %\n` +
+        `   single-core MiB/s (wall | CPU): hash ${f(s.wall.hash)} | ${f(s.cpu.hash)}, lz4 ${f(s.wall.lz4)} | ` +
+        `${f(s.cpu.lz4)}, gcm ${f(s.wall.gcm)} | ${f(s.cpu.gcm)}`,
     );
   }
 }

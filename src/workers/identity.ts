@@ -1,11 +1,13 @@
 /**
  * Block identity: BLAKE3-256 of the uncompressed block, keyed when the repository is encrypted.
  *
- * Why BLAKE3-256 (measured on the 2-core build machines, one core, 1 MiB blocks; re-measured by
- * `node --import tsx bench/stages.ts`):
- * - Speed: `@napi-rs/blake-hash` BLAKE3 ≈ 2.6 GiB/s vs SHA-256 (`node:crypto`) ≈ 1.1 GiB/s vs
- *   XXH3-128 (`@node-rs/xxhash`, not installed) ≈ 1.1 GiB/s. The fastest candidate is also the
- *   only cryptographic one with a keyed mode, so there is no speed/safety trade-off to make.
+ * Why BLAKE3-256 (one core, 1 MiB blocks, 2-core build machines):
+ * - Speed: performance-notes' table: `@napi-rs/blake-hash` BLAKE3 2.6 GiB/s vs SHA-256
+ *   (`node:crypto`) 1.1 GiB/s vs XXH3-128 (`@node-rs/xxhash`, not installed) 1.1 GiB/s.
+ *   Re-measured with `node --import tsx bench/stages.ts` (Nov 2026, busy machine, median of
+ *   tinybench samples): BLAKE3 3.7–4.4 GiB/s plain, 3.6–4.3 GiB/s keyed; SHA-256 0.5–1.1 GiB/s.
+ *   That is ~0.25 ms per MiB, ~10 % of an LZ4 pass. The fastest candidate is also the only
+ *   cryptographic one with a keyed mode, so there is no speed/safety trade-off to make.
  * - Dedup safety: identities decide which bytes are stored; a 256-bit cryptographic hash makes an
  *   accidental (or crafted) collision, i.e. a silently wrong restore, infeasible. XXH3 gives no
  *   such guarantee against crafted data.
