@@ -142,7 +142,9 @@ describe('VHDX fuzz', () => {
       writeAt(img.path, undefined, [{ offset: t.offset, data: mutated }]);
       let outcome = 'ok';
       try {
-        const src = await openVhdx(childPath === img.path || next() < 0.5 ? childPath : img.path);
+        const target = childPath === img.path || next() < 0.5 ? childPath : img.path;
+        // A third of the opens page the BAT instead of holding it.
+        const src = await openVhdx(target, next() < 0.33 ? { maxResidentBat: 0 } : {});
         try {
           let extents = 0;
           for (const e of src.extents()) if (++extents > 100000 || e.length < 0) break;
