@@ -9,6 +9,9 @@ const results = await benchStages({ ...(timeAt >= 0 ? { timeMs: Number(args[time
 if (args.includes('--json')) console.log(JSON.stringify(results, null, 2));
 else {
   console.log(`Node ${process.version}, OpenSSL ${process.versions.openssl}, one thread, 1 MiB blocks`);
-  console.log('MiB/s of uncompressed bytes (median); compress/decompress rows show stored ÷ raw size\n');
+  console.log('MiB of uncompressed bytes per second; compress/decompress rows show stored ÷ raw size\n');
+  console.log('Wall clock (median of tinybench samples):');
   console.log(formatStageTable(results));
+  console.log('\nPer CPU-second (immune to other processes on a shared machine):');
+  console.log(formatStageTable(results, 'cpu'));
 }

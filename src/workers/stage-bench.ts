@@ -32,6 +32,12 @@ export interface StageResult {
   readonly bytesPerSec: number;
   /** The same from the fastest sample: closer to an idle core's speed on a shared, busy machine. */
   readonly bytesPerSecBest: number;
+  /**
+   * Bytes per CPU-second of this thread's process (a separate short loop): what one core does when
+   * it is not shared. On a loaded machine wall-clock speeds of multi-millisecond stages (LZ4, zstd)
+   * drop with preemption while this one does not.
+   */
+  readonly bytesPerCpuSec: number;
   readonly latencyMsMedian: number;
   readonly latencyMsMean: number;
   /** Relative margin of error of the mean latency, percent. */
@@ -45,6 +51,21 @@ interface StageTask {
   readonly stage: string;
   readonly run: () => unknown;
   readonly ratio?: number;
+}
+
+/** Runs `fn` for about `cpuMs` of CPU time (at least 3 times); returns calls per CPU-second. */
+function callsPerCpuSecond(fn: () => unknown, cpuMs: number): number {
+  fn();
+  const c0 = process.cpuUsage();
+  let calls = 0;
+  let used = 0;
+  while (calls < 3 || (used < cpuMs * 1000 && calls < 10_000)) {
+    fn();
+    calls++;
+    const d = process.cpuUsage(c0);
+    used = d.user + d.system;
+  }
+  return calls / (used / 1e6);
 }
 
 const identityKey = randomBytes(32);
@@ -115,6 +136,7 @@ export async function benchStages(options: StageBenchOptions = {}): Promise<Stag
         blockBytes,
         bytesPerSec: blockBytes / (r.latency.p50 / 1000),
         bytesPerSecBest: blockBytes / (r.latency.min / 1000),
+        bytesPerCpuSec: blockBytes * callsPerCpuSecond(t.run, (options.timeMs ?? 300) / 3),
         latencyMsMedian: r.latency.p50,
         latencyMsMean: r.latency.mean,
         rmePercent: r.latency.rme,
@@ -128,8 +150,11 @@ export async function benchStages(options: StageBenchOptions = {}): Promise<Stag
 
 const MIB = 1024 * 1024;
 
-/** A plain-text table: one row per stage, one MiB/s column per data kind (ratio in brackets). */
-export function formatStageTable(results: readonly StageResult[]): string {
+/**
+ * A plain-text table: one row per stage, one MiB/s column per data kind (ratio in brackets);
+ * `metric` picks wall-clock median (default) or per-CPU-second speeds.
+ */
+export function formatStageTable(results: readonly StageResult[], metric: 'wall' | 'cpu' = 'wall'): string {
   const kinds = [...new Set(results.map((r) => r.dataKind))];
   const stages = [...new Set(results.map((r) => r.stage))];
   const header = ['stage', ...kinds.map((k) => `${k} MiB/s`)];
@@ -138,7 +163,7 @@ export function formatStageTable(results: readonly StageResult[]): string {
     ...kinds.map((kind) => {
       const r = results.find((x) => x.stage === stage && x.dataKind === kind);
       if (!r) return '-';
-      const speed = (r.bytesPerSec / MIB).toFixed(0);
+      const speed = ((metric === 'cpu' ? r.bytesPerCpuSec : r.bytesPerSec) / MIB).toFixed(0);
       return r.ratio !== undefined ? `${speed} (${r.ratio.toFixed(3)})` : speed;
     }),
   ]);
