@@ -1,9 +1,12 @@
 /**
  * BlockPool: the pipeline's handle on the worker threads (piscina) that hash, compress and encrypt.
  *
+ * Ops (batch-protocol.ts): `hash` (identity only, to dedup before compressing), `seal` (given
+ * identities), `hashAndSeal`, and `open` (restore/verify: decrypt → decompress → re-hash in parallel).
+ *
  * Contracts:
  * - Batches: `submit(batch)` sends several blocks in one message (see DEFAULT_BATCH_BLOCKS).
- * - Zero copy: each slot's ArrayBuffer is moved to the worker and moved back; while in flight the
+ * - No cloning of block bytes: each slot's ArrayBuffer is moved to the worker and moved back; while in flight the
  *   slot's views are detached, and the returned views are put back into the same slot objects
  *   before the promise settles. Slots come from a BufferRing, so memory stays bounded.
  * - Backpressure (Node's write()/drain): at most `maxInFlight` batches run or queue; `canSubmit()`
