@@ -12,6 +12,8 @@ export type { DemoOptions, DemoResult, DemoStep } from './job/demo.js';
 export { backup } from './job/backup.js';
 export type { BackupResult, BackupStats, BackupTask, BackupPointRef } from './job/backup.js';
 export type { BackupOptions } from './job/backup-options.js';
+export { planBitLooker } from './job/bitlooker.js';
+export type { BitLookerOptions, BitLookerPlan, BitLookerSummary, BitLookerVolume } from './job/bitlooker.js';
 export type { ProgressEvent, ProgressListener } from './job/backup-progress.js';
 export type { Bottleneck, StageName } from './pipeline/stats.js';
 export { restore } from './job/restore.js';

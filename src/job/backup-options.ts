@@ -13,6 +13,8 @@ import type { HashPlacement } from '../pipeline/block-processor.js';
 import type { PipelineTuning } from '../pipeline/run-pipeline.js';
 import { DEFAULT_BLOCK_SIZE, checkBlockSize } from '../plan/block-grid.js';
 import type { PlanFilter } from '../plan/filters.js';
+import { DEFAULT_SWAP_EXCLUSION } from '../volume/api.js';
+import type { SwapExclusion } from '../volume/api.js';
 import type { ProgressListener } from './backup-progress.js';
 
 export interface BackupOptions {
@@ -28,10 +30,12 @@ export interface BackupOptions {
   readonly vm?: string;
   /** Change map (a later issue): refused for now. */
   readonly changes?: string;
-  /** BitLooker on (default) or off. Not wired in yet: both read every allocated block. */
+  /** BitLooker on (default): free NTFS clusters and excluded files are not read (job/bitlooker.ts). */
   readonly bitlooker?: boolean;
-  /** Guest paths to exclude (needs BitLooker; a later issue): refused when non-empty. */
+  /** Guest paths (files or whole directories) to exclude; applied by BitLooker. */
   readonly exclude?: readonly string[];
+  /** pagefile.sys / hiberfil.sys / swapfile.sys exclusion: each on unless set to false. */
+  readonly excludeSwap?: Partial<SwapExclusion>;
   /** 256KiB, 512KiB, 1MiB (default), 4MiB, 8MiB; a size string or bytes. */
   readonly blockSize?: number | string;
   readonly compression?: CompressionLevel;
@@ -74,6 +78,8 @@ export interface ResolvedBackup {
   readonly tuning: PipelineTuning;
   readonly filters: readonly PlanFilter[];
   readonly bitlooker: boolean;
+  readonly exclude: readonly string[];
+  readonly excludeSwap: SwapExclusion;
   readonly kdfCost: number | undefined;
   readonly signal: AbortSignal | undefined;
   readonly onProgress: ProgressListener | undefined;
@@ -98,6 +104,7 @@ function defaultTuning(threads: number): PipelineTuning {
     readAhead: 4,
     writeSlack: 8,
     hashPlacement: 'pool',
+    readIo: 'async',
   };
 }
 
@@ -122,8 +129,9 @@ export function resolveBackupOptions(o: BackupOptions): ResolvedBackup {
     bad('disk', 'give the disk image to back up (--disk IMAGE)');
   if (o.changes !== undefined)
     bad('changes', '--changes (change-map incrementals) is not built yet: omit it for a full read');
-  if (o.exclude !== undefined && o.exclude.length > 0)
-    bad('exclude', '--exclude needs BitLooker guest analysis, which is not wired in yet');
+  const exclude = o.exclude ?? [];
+  for (const p of exclude)
+    if (typeof p !== 'string' || p.length === 0) bad('exclude', 'an --exclude path must not be empty');
   const compression = o.compression ?? 'optimal'; // design.md §4: Veeam's default level (LZ4)
   if (!COMPRESSION_LEVELS.includes(compression))
     bad(
@@ -145,6 +153,8 @@ export function resolveBackupOptions(o: BackupOptions): ResolvedBackup {
   positiveInt(tuning.maxInFlight, 'tuning.maxInFlight');
   positiveInt(tuning.readAhead, 'tuning.readAhead');
   positiveInt(tuning.writeSlack, 'tuning.writeSlack', 0);
+  if (tuning.readIo !== 'async' && tuning.readIo !== 'sync')
+    bad('tuning.readIo', "read I/O must be 'async' or 'sync'");
   if (!HASH_PLACEMENTS.includes(tuning.hashPlacement))
     bad('tuning.hashPlacement', `hash placement must be one of ${HASH_PLACEMENTS.join(', ')}`);
   return {
@@ -163,6 +173,12 @@ export function resolveBackupOptions(o: BackupOptions): ResolvedBackup {
     tuning,
     filters: o.filters ?? [],
     bitlooker: o.bitlooker ?? true,
+    exclude,
+    excludeSwap: {
+      pagefile: o.excludeSwap?.pagefile ?? DEFAULT_SWAP_EXCLUSION.pagefile,
+      hiberfil: o.excludeSwap?.hiberfil ?? DEFAULT_SWAP_EXCLUSION.hiberfil,
+      swapfile: o.excludeSwap?.swapfile ?? DEFAULT_SWAP_EXCLUSION.swapfile,
+    },
     kdfCost: o.kdfCost,
     signal: o.signal,
     onProgress: o.onProgress,

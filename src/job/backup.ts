@@ -21,6 +21,8 @@ import type { Repository } from '../repository/open.js';
 import { beginPoint } from '../repository/writer.js';
 import { openImage } from '../source/open-image.js';
 import { resolveBackupOptions } from './backup-options.js';
+import { planBitLooker } from './bitlooker.js';
+import type { BitLookerSummary } from './bitlooker.js';
 import type { BackupOptions, ResolvedBackup } from './backup-options.js';
 import { throttledProgress } from './backup-progress.js';
 
@@ -77,6 +79,8 @@ export interface BackupResult {
   readonly stats: BackupStats;
   readonly tasks: BackupTask[];
   readonly warnings: string[];
+  /** What BitLooker analysed and left out (design.md §4); `enabled: false` with --no-bitlooker. */
+  readonly bitlooker: BitLookerSummary;
 }
 
 const ratio = (num: number, den: number) => Math.round((num / Math.max(den, 1)) * 1000) / 1000;
@@ -85,13 +89,11 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   const started = performance.now();
   const o = resolveBackupOptions(options);
   const warnings: string[] = [];
-  if (o.bitlooker)
-    warnings.push('BitLooker is not wired in yet: every allocated block was read (same as --no-bitlooker)');
   if (o.tasks > 1) warnings.push('--disk mode runs one task; --tasks applies to --infra jobs');
   const progress = throttledProgress('backup', o.onProgress);
   progress('open', 0, 0);
   if (o.signal?.aborted) throw dmError('DM_ERR_ABORTED', 'backup was aborted');
-  const source = await openImage(o.image);
+  const source = await openImage(o.image, { io: o.tuning.readIo });
   try {
     const repo = await openRepository(o.repo, {
       create: true,
@@ -100,7 +102,16 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
     });
     const backupFile = backupFileFor(o.job, o.perVm ? o.vm : undefined);
     const type = await pointType(repo, o, backupFile);
-    const run = await backupDisk(repo, o, source, backupFile, type, progress);
+    progress('analyze', 0, 0);
+    const bl = await planBitLooker(source, {
+      enabled: o.bitlooker,
+      exclude: o.exclude,
+      excludeSwap: o.excludeSwap,
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    warnings.push(...bl.warnings);
+    const withBitLooker = { ...o, filters: [...o.filters, ...bl.filters] };
+    const run = await backupDisk(repo, withBitLooker, source, backupFile, type, progress);
     const c = run.pipeline.counters;
     const stats: BackupStats = {
       processedBytes: source.virtualSize,
@@ -139,6 +150,7 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
         },
       ],
       warnings,
+      bitlooker: bl.summary,
     };
   } finally {
     await source.close();

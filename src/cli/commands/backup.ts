@@ -31,6 +31,9 @@ interface BackupFlags {
   compression?: string;
   bitlooker: boolean;
   exclude?: string[];
+  excludePagefile: boolean;
+  excludeHiberfil: boolean;
+  excludeSwapfile: boolean;
   passwordFile?: string;
   perVm?: boolean;
   full?: boolean;
@@ -54,7 +57,10 @@ export function registerBackup(program: Command): void {
     .option('--block-size <size>', '256KiB | 512KiB | 1MiB | 4MiB | 8MiB (default 1MiB)')
     .option('--compression <level>', `${LEVELS.join(' | ')} (default optimal)`)
     .option('--no-bitlooker', 'read free space and excluded files too')
-    .option('--exclude <guestPath...>', 'guest paths to skip (not built yet)')
+    .option('--exclude <guestPath...>', 'guest file or directory to skip (repeatable; BitLooker)')
+    .option('--no-exclude-pagefile', 'back up pagefile.sys (BitLooker skips it by default)')
+    .option('--no-exclude-hiberfil', 'back up hiberfil.sys (BitLooker skips it by default)')
+    .option('--no-exclude-swapfile', 'back up swapfile.sys (BitLooker skips it by default)')
     .option('--password-file <file>', 'encrypt (new repository) or unlock (existing one)')
     .option('--per-vm', 'per-VM backup files (dedup scope and writer per VM)')
     .option('--full', 'take a full point even when an earlier one exists')
@@ -78,6 +84,11 @@ export function registerBackup(program: Command): void {
             : {}),
           bitlooker: flags.bitlooker,
           ...(flags.exclude !== undefined ? { exclude: flags.exclude } : {}),
+          excludeSwap: {
+            pagefile: flags.excludePagefile,
+            hiberfil: flags.excludeHiberfil,
+            swapfile: flags.excludeSwapfile,
+          },
           ...(password !== undefined ? { password } : {}),
           perVm: !!flags.perVm,
           full: !!flags.full,
@@ -110,6 +121,11 @@ function humanBackup(r: BackupResult): string {
     `bottleneck: source ${pct(b.source)} > proxy ${pct(b.proxy)} > network ${pct(b.network)} > ` +
       `target ${pct(b.target)} (primary: ${b.primary})`,
   );
+  if (r.bitlooker.enabled)
+    lines.push(
+      `BitLooker: ${formatSize(r.bitlooker.skippedBytes)} left out (free space, swap, exclusions), ` +
+        `${formatSize(r.bitlooker.usedBytes)} in use on NTFS`,
+    );
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
 }
