@@ -27,6 +27,11 @@ export interface PipelineTuning {
   /** Ring buffers beyond what batches and read-ahead need: slack for writes in progress. */
   readonly writeSlack: number;
   readonly hashPlacement: HashPlacement;
+  /**
+   * Source reads through the libuv thread pool ('async') or blocking preads on the main thread
+   * ('sync': no thread hand-off per block; the main thread is mostly idle while workers compute).
+   */
+  readonly readIo?: 'async' | 'sync';
 }
 
 export interface PipelineOptions {
