@@ -4,6 +4,7 @@
  * Builds a repository with one full point of a disk with no zero blocks (half incompressible, half
  * LZ4-friendly), then restores it to a raw file and verifies the repository, several times each.
  * Restore rate = disk bytes written ÷ wall time; verify rate = block bytes checked ÷ wall time.
+ * --threads N: decode on N worker threads (0 = main thread only; default: automatic).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,8 @@ import { parseSize } from '../src/core/size.js';
 import { openRepository, openWriter, restorePoint, verifyRepository } from '../src/repository/index.js';
 import { blockIdentity } from '../src/workers/identity.js';
 import { sealBlock } from '../src/workers/seal.js';
+import { BlockPool } from '../src/workers/pool.js';
+import { BufferRing } from '../src/workers/buffer-ring.js';
 import { prng } from '../test/repository/helpers/disk.js';
 
 const { values } = parseArgs({
@@ -23,12 +26,17 @@ const { values } = parseArgs({
     level: { type: 'string', default: 'optimal' },
     dir: { type: 'string', default: tmpdir() },
     runs: { type: 'string', default: '3' },
+    threads: { type: 'string' },
   },
 });
 const size = parseSize(values.size!);
 const blockSize = parseSize(values.block!);
 const level = values.level as CompressionLevel;
 const runs = Number(values.runs);
+// --threads N > 0: one long-lived pool, warmed up first (startup is not restore work).
+const nThreads = values.threads === undefined ? undefined : Number(values.threads);
+const pool = nThreads ? new BlockPool({ threads: nThreads }) : undefined;
+const threads = pool ? { pool } : nThreads === 0 ? { threads: 0 } : {};
 
 function blockData(i: number): Buffer {
   const b = prng(i, blockSize);
@@ -58,6 +66,11 @@ async function build(dir: string, password: string | undefined) {
 const mbps = (bytes: number, ms: number) => ((bytes / ms) * 1000) / 1e6;
 
 async function main() {
+  if (pool) {
+    const slot = new BufferRing(1, 4096).acquire()!;
+    slot.length = 4096;
+    await Promise.all([pool.submit({ op: 'hash', slots: [slot] })]);
+  }
   const root = await mkdtemp(join(values.dir!, 'dm-bench-rv-'));
   try {
     for (const password of [undefined, 'bench-pw']) {
@@ -75,13 +88,13 @@ async function main() {
         const out = join(root, `${label}.raw`);
         let t = performance.now();
         let c = process.cpuUsage();
-        const res = await restorePoint(repo, { vm: 'vm', out });
+        const res = await restorePoint(repo, { vm: 'vm', out, ...threads });
         rest.push(mbps(res.bytesWritten, performance.now() - t));
         restCpu.push(mbps(res.bytesWritten, cpuMs(process.cpuUsage(c))));
         await rm(out);
         t = performance.now();
         c = process.cpuUsage();
-        const report = await verifyRepository(repo);
+        const report = await verifyRepository(repo, threads);
         if (!report.ok) throw new Error(`verify found problems: ${JSON.stringify(report.problems)}`);
         ver.push(mbps(report.bytes, performance.now() - t));
         verCpu.push(mbps(report.bytes, cpuMs(process.cpuUsage(c))));
@@ -95,6 +108,7 @@ async function main() {
       );
     }
   } finally {
+    await pool?.close();
     await rm(root, { recursive: true, force: true });
   }
 }

@@ -24,12 +24,13 @@ export interface FrameKeys {
   readonly identityKey: Uint8Array | undefined;
 }
 
-export function openFrame(
+/** The cheap checks, done on the main thread: right blob, CRC (unless GCM covers it), encryption. */
+export function checkFrame(
   f: Frame,
   keys: FrameKeys,
   file: string,
-  opts: { expected?: Uint8Array; full: boolean },
-): Uint8Array {
+  opts: { expected?: Uint8Array | undefined; full: boolean },
+): void {
   const at = { file, offset: f.offset };
   if (opts.expected && !bytesEqual(opts.expected, f.header.identity))
     throw dmError('DM_ERR_REPO_CORRUPT', 'the frame at this offset is not the blob the manifest names', at);
@@ -43,6 +44,10 @@ export function openFrame(
         : 'an encrypted blob in a plain repository',
       at,
     );
+}
+
+/** Decrypts, decompresses and (full) re-hashes a frame that passed checkFrame. */
+export function decodeFrame(f: Frame, keys: FrameKeys, file: string, full: boolean): Uint8Array {
   const codec = f.header.codec as CodecIdValue;
   const blob = {
     identity: f.header.identity,
@@ -52,7 +57,7 @@ export function openFrame(
     nonce: f.header.nonce,
   };
   try {
-    if (opts.full) return openSealed(blob, keys.blobKey, keys.identityKey);
+    if (full) return openSealed(blob, keys.blobKey, keys.identityKey);
     if (!keys.blobKey) return decompressBlock(codec, f.payload, f.header.rawLength);
     const plain = openBlob(
       keys.blobKey,
@@ -64,7 +69,17 @@ export function openFrame(
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'DM_ERR_CRYPTO_AUTH' || code === 'DM_ERR_CODEC' || code === 'DM_ERR_REPO_CHECKSUM')
-      throw dmError(code, `blob frame: ${(err as Error).message}`, at, err);
+      throw dmError(code, `blob frame: ${(err as Error).message}`, { file, offset: f.offset }, err);
     throw err;
   }
+}
+
+export function openFrame(
+  f: Frame,
+  keys: FrameKeys,
+  file: string,
+  opts: { expected?: Uint8Array | undefined; full: boolean },
+): Uint8Array {
+  checkFrame(f, keys, file, opts);
+  return decodeFrame(f, keys, file, opts.full);
 }

@@ -12,13 +12,15 @@ import { loadPoints, pointInfo } from './catalog.js';
 import type { LoadedPoint, PointInfo } from './catalog.js';
 import type { RepoHandle } from './handle.js';
 import { packKey, paths } from './layout.js';
-import { openFrame } from './blob-open.js';
+import { checkFrame, decodeFrame } from './blob-open.js';
+import { ParallelOpener, choosePool } from './parallel-open.js';
+import type { DecodeOptions } from './parallel-open.js';
 import { PackReader } from './pack-reader.js';
 import { openSink } from './restore-sink.js';
 import type { RestoreFormat, RestoreSink } from './restore-sink.js';
 import { planRuns } from './read-plan.js';
 
-export interface RestoreOptions {
+export interface RestoreOptions extends DecodeOptions {
   readonly vm: string;
   /** Default 0. */
   readonly disk?: number;
@@ -93,49 +95,76 @@ async function writeBlocks(
   const inFlight: Promise<void>[] = [];
   let written = 0;
   let seen = 0;
-  for (let p = 0; p < m.packs.length; p++) {
-    const pack = m.packs[p]!;
-    const file = paths.pack(repo.dir, bf, packKey(pack.sessionId, pack.seq));
-    const wanted = new Map<number, number>();
-    m.blobs.forEach((b, i) => b.pack === p && wanted.set(b.offset, i));
-    const reader = await PackReader.open(file);
-    try {
-      const keys = {
-        blobKey:
-          repo.keys && reader.header.encrypted ? repo.keys.deriveBlobKey(reader.header.salt) : undefined,
-        identityKey: repo.keys?.identityKey,
-      };
-      if (!!repo.keys !== reader.header.encrypted)
-        throw dmError('DM_ERR_CRYPTO_AUTH', 'pack encryption does not match the repository', { file });
-      for (const run of planRuns(
-        [...wanted.keys()].map((o) => ({ offset: o, length: m.blobs[wanted.get(o)!]!.frameLength })),
-      )) {
-        await reader.scanFrames(run.start, run.end, async (f) => {
-          const bi = wanted.get(f.offset);
-          if (bi === undefined) return;
-          const blob = m.blobs[bi]!;
-          if (f.headerBytes.length + f.payload.length !== blob.frameLength)
-            throw dmError('DM_ERR_REPO_CORRUPT', 'frame length differs from the manifest', {
-              file,
-              offset: f.offset,
-            });
-          const data = openFrame(f, keys, file, { expected: blob.identity, full: opts.rehash ?? false });
-          seen++;
-          for (let k = start[bi]!; k < start[bi + 1]!; k++) {
-            const block = list[k]!;
-            const w = sink.write(data, block * m.blockSize);
-            w.catch(() => undefined); // awaited below; this only keeps it from counting as unhandled
-            inFlight.push(w);
-            written += data.length;
-            if (inFlight.length >= MAX_WRITES_IN_FLIGHT) await inFlight.shift();
-          }
-        });
-      }
-    } finally {
-      await reader.close();
+  let failure: unknown;
+  const { pool, owned } = choosePool(opts);
+  let currentFile = '';
+  const opener = pool ? new ParallelOpener(pool, m.blockSize, () => currentFile) : undefined;
+  /** Writes one decoded blob to every block that uses it (bounded number of writes in flight). */
+  const place = async (bi: number, data: Uint8Array, awaitAll: boolean) => {
+    for (let k = start[bi]!; k < start[bi + 1]!; k++) {
+      const w = sink.write(data, list[k]! * m.blockSize);
+      w.catch(() => undefined); // awaited below; this only keeps it from counting as unhandled
+      inFlight.push(w);
+      written += data.length;
+      if (inFlight.length >= MAX_WRITES_IN_FLIGHT) await inFlight.shift();
     }
+    // A slot's bytes are reused once this resolves: its writes must be done.
+    if (awaitAll) while (inFlight.length) await inFlight.shift();
+  };
+  try {
+    for (let p = 0; p < m.packs.length; p++) {
+      const pack = m.packs[p]!;
+      const file = paths.pack(repo.dir, bf, packKey(pack.sessionId, pack.seq));
+      const wanted = new Map<number, number>();
+      m.blobs.forEach((b, i) => b.pack === p && wanted.set(b.offset, i));
+      const reader = await PackReader.open(file);
+      try {
+        const keys = {
+          blobKey:
+            repo.keys && reader.header.encrypted ? repo.keys.deriveBlobKey(reader.header.salt) : undefined,
+          identityKey: repo.keys?.identityKey,
+        };
+        if (!!repo.keys !== reader.header.encrypted)
+          throw dmError('DM_ERR_CRYPTO_AUTH', 'pack encryption does not match the repository', { file });
+        for (const run of planRuns(
+          [...wanted.keys()].map((o) => ({ offset: o, length: m.blobs[wanted.get(o)!]!.frameLength })),
+        )) {
+          await reader.scanFrames(run.start, run.end, async (f) => {
+            const bi = wanted.get(f.offset);
+            if (bi === undefined) return;
+            const blob = m.blobs[bi]!;
+            if (f.headerBytes.length + f.payload.length !== blob.frameLength)
+              throw dmError('DM_ERR_REPO_CORRUPT', 'frame length differs from the manifest', {
+                file,
+                offset: f.offset,
+              });
+            checkFrame(f, keys, file, { expected: blob.identity, full: opts.rehash ?? false });
+            seen++;
+            if (failure) throw failure;
+            if (opener?.fits(f)) {
+              currentFile = file;
+              await opener.push(
+                f,
+                keys,
+                (raw) => place(bi, raw, true),
+                (err) => void (failure ??= err),
+              );
+              return;
+            }
+            await place(bi, decodeFrame(f, keys, file, opts.rehash ?? false), false);
+          });
+        }
+      } finally {
+        await opener?.flush();
+        await reader.close();
+      }
+    }
+    await Promise.all(inFlight);
+  } finally {
+    await opener?.flush().catch(() => undefined);
+    if (owned) await pool?.close();
   }
-  await Promise.all(inFlight);
+  if (failure) throw failure;
   if (seen !== m.blobs.length)
     throw dmError(
       'DM_ERR_REPO_CORRUPT',
