@@ -1,0 +1,214 @@
+/**
+ * BitLooker end to end against the peers (design.md §5, first bar): the default 4 GiB `fixtures`
+ * guest disk (VHDX, GPT + NTFS with documents, media, duplicates, pagefile/hiberfil and stale data
+ * in free space), backed up in one run by
+ *   - datamover, default settings (BitLooker on, optimal = LZ4, 1 MiB blocks), unencrypted and
+ *     encrypted (password file; the scrypt key derivation is part of the measured time),
+ *   - restic (`restic backup FILE`, fresh repo, RESTIC_PASSWORD: encrypted, zstd auto),
+ *   - borg (`borg create --compression lz4`, fresh repo, `-e none` and `-e repokey`),
+ * each from the page cache into a fresh repository, under `/usr/bin/time -v` (wall, peak RSS).
+ *
+ *   node --import tsx bench/bitlooker-backup.ts [--runs 2] [--size 4GiB] [--seed 1] [--no-build] [--skip borg-repokey]
+ *
+ * datamover runs as the compiled CLI (built into bench/out/bl-dist unless --no-build), as users run
+ * it. The disk is generated once and cached in os.tmpdir()/dm-bitlooker-bench.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseSize } from '../src/core/size.js';
+import { generateDisk } from '../src/fixtures/index.js';
+import type { DiskManifest } from '../src/fixtures/index.js';
+import { MiB, OUT, arg, measureCommand, warm } from './backup-bench-util.js';
+import type { Measured } from './backup-bench-util.js';
+
+const runs = Math.max(1, Number(arg('runs', '2')));
+const size = parseSize(arg('size', '4GiB'));
+const seed = Number(arg('seed', '1'));
+const skip = new Set(arg('skip', '').split(',').filter(Boolean));
+const CACHE = join(tmpdir(), 'dm-bitlooker-bench');
+const DIST = join(OUT, 'bl-dist');
+
+/** The fixture disk and its manifest, generated on first use. */
+async function fixtureDisk(): Promise<{ image: string; manifest: DiskManifest }> {
+  mkdirSync(CACHE, { recursive: true });
+  const image = join(CACHE, `guest-${size / MiB}MiB-s${seed}.vhdx`);
+  const manifestPath = `${image}.json`;
+  if (!existsSync(image) || !existsSync(manifestPath)) {
+    console.error(`generating ${image} ...`);
+    const m = await generateDisk({ out: `${image}.part`, seed, diskSize: size, format: 'vhdx' });
+    renameSync(`${image}.part`, image);
+    writeFileSync(manifestPath, JSON.stringify({ ...m, path: image }));
+  }
+  return { image, manifest: JSON.parse(readFileSync(manifestPath, 'utf8')) as DiskManifest };
+}
+
+/** Compiles src/ into bench/out/bl-dist (under the repo: ESM package.json and node_modules resolve). */
+function build(): string {
+  const cli = join(DIST, 'cli', 'main.js');
+  if (process.argv.includes('--no-build') && existsSync(cli)) return cli;
+  console.error('building the CLI into bench/out/bl-dist ...');
+  try {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', DIST], { stdio: 'pipe' });
+  } catch {
+    // Type errors elsewhere in a shared tree still emit JavaScript (noEmitOnError is off).
+  }
+  if (!existsSync(cli)) throw new Error('the CLI did not build');
+  return cli;
+}
+
+interface Contender {
+  readonly name: string;
+  /** Prepares a fresh repository (untimed) and returns the timed command. */
+  readonly prepare: (repo: string) => { cmd: string; args: string[] };
+}
+
+const env = {
+  RESTIC_PASSWORD: 'bench',
+  BORG_PASSPHRASE: 'bench',
+  BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK: 'yes',
+  BORG_RELOCATED_REPO_ACCESS_IS_OK: 'yes',
+};
+const quiet = (cmd: string, args: string[]) =>
+  execFileSync(cmd, args, { stdio: 'ignore', env: { ...process.env, ...env } });
+
+function contenders(cli: string, image: string, passwordFile: string): Contender[] {
+  const all: Contender[] = [
+    {
+      name: 'datamover',
+      prepare: (repo) => ({
+        cmd: process.execPath,
+        args: [cli, 'backup', '--repo', repo, '--disk', image, '--json'],
+      }),
+    },
+    {
+      name: 'datamover-encrypted',
+      prepare: (repo) => ({
+        cmd: process.execPath,
+        args: [cli, 'backup', '--repo', repo, '--disk', image, '--password-file', passwordFile, '--json'],
+      }),
+    },
+    {
+      name: 'restic',
+      prepare: (repo) => {
+        quiet('restic', ['init', '--repo', repo]);
+        return { cmd: 'restic', args: ['backup', '--repo', repo, '--quiet', image] };
+      },
+    },
+    {
+      name: 'borg-none',
+      prepare: (repo) => {
+        quiet('borg', ['init', '-e', 'none', repo]);
+        return { cmd: 'borg', args: ['create', '--compression', 'lz4', `${repo}::a`, image] };
+      },
+    },
+    {
+      name: 'borg-repokey',
+      prepare: (repo) => {
+        quiet('borg', ['init', '-e', 'repokey', repo]);
+        return { cmd: 'borg', args: ['create', '--compression', 'lz4', `${repo}::a`, image] };
+      },
+    },
+  ];
+  return all.filter((c) => !skip.has(c.name));
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+async function main(): Promise<void> {
+  const { image, manifest } = await fixtureDisk();
+  const cli = build();
+  const work = join(OUT, 'bitlooker-bench');
+  mkdirSync(work, { recursive: true });
+  const passwordFile = join(work, 'password');
+  writeFileSync(passwordFile, 'bench-password\n');
+  const list = contenders(cli, image, passwordFile);
+  const results = new Map<string, Measured[]>(list.map((c) => [c.name, []]));
+  const loads: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    for (const c of list) {
+      const repo = join(work, `repo-${c.name}`);
+      rmSync(repo, { recursive: true, force: true });
+      const { cmd, args } = c.prepare(repo);
+      warm(image);
+      loads.push(loadavg()[0]!);
+      const m = measureCommand(cmd, args, env);
+      results.get(c.name)!.push(m);
+      console.error(
+        `run ${run + 1}/${runs} ${c.name}: ${(m.wallMs / 1000).toFixed(2)} s, peak RSS ${m.peakRssMiB} MiB`,
+      );
+      rmSync(repo, { recursive: true, force: true });
+    }
+  }
+  report(image, manifest, results, loads);
+}
+
+interface DmJson {
+  stats: { readBytes: number; transferredBytes: number; compressionRatio: number; dedupeRatio: number };
+  bitlooker: {
+    skippedBytes: number;
+    usedBytes: number;
+    volumes: { excluded: { path: string; bytes: number }[] }[];
+  };
+}
+
+function report(
+  image: string,
+  manifest: DiskManifest,
+  results: Map<string, Measured[]>,
+  loads: number[],
+): void {
+  const wall = (name: string) => median(results.get(name)?.map((m) => m.wallMs) ?? [NaN]);
+  const dm = wall('datamover');
+  const dmEnc = wall('datamover-encrypted');
+  const gib = (b: number) => (b / 1024 ** 3).toFixed(2);
+  console.log(
+    `\n### BitLooker backup vs peers — ${image}\n\n` +
+      `disk ${gib(manifest.diskSize)} GiB, ${runs} run(s) each, median wall; load average at start of each ` +
+      `measurement ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} on ${'2'} cores\n`,
+  );
+  console.log(
+    '| tool | wall s (median) | runs (s) | MB/s of disk | peak RSS MiB | × datamover | × datamover-encrypted |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  for (const [name, ms] of results) {
+    const w = wall(name);
+    const rss = Math.max(...ms.map((m) => m.peakRssMiB));
+    const mbs = (manifest.diskSize / 1e6 / (w / 1000)).toFixed(0);
+    console.log(
+      `| ${name} | ${(w / 1000).toFixed(2)} | ${ms.map((m) => (m.wallMs / 1000).toFixed(1)).join(', ')} | ${mbs} | ${rss} | ` +
+        `${(w / dm).toFixed(2)} | ${(w / dmEnc).toFixed(2)} |`,
+    );
+  }
+  const first = results.get('datamover')?.[0];
+  if (!first) return;
+  const j = JSON.parse(first.stdout) as DmJson;
+  const cs = manifest.volume.clusterSize;
+  const used = manifest.volume.usedClusters * cs;
+  const excluded = j.bitlooker.volumes.flatMap((v) => v.excluded).reduce((s, e) => s + e.bytes, 0);
+  console.log(
+    `\n| datamover bytes | GiB |\n|---|---:|\n` +
+      `| disk (provisioned) | ${gib(manifest.diskSize)} |\n` +
+      `| volume used clusters (generator manifest) | ${gib(used)} |\n` +
+      `| in use per BitLooker analysis | ${gib(j.bitlooker.usedBytes)} |\n` +
+      `| of which excluded (pagefile, hiberfil, ...) | ${gib(excluded)} |\n` +
+      `| skipped by BitLooker (free + excluded) | ${gib(j.bitlooker.skippedBytes)} |\n` +
+      `| read | ${gib(j.stats.readBytes)} (${((j.stats.readBytes / used) * 100).toFixed(1)} % of used) |\n` +
+      `| transferred | ${gib(j.stats.transferredBytes)} (dedupe ${j.stats.dedupeRatio}×, compression ${j.stats.compressionRatio}×) |`,
+  );
+  const restic = wall('restic');
+  const borg = Math.min(wall('borg-none'), results.has('borg-repokey') ? wall('borg-repokey') : Infinity);
+  const pass = restic / dm >= 8 && borg / dm >= 8;
+  console.log(
+    `\nbar (≥ 8× faster than restic and borg, default settings): restic ${(restic / dm).toFixed(2)}×, ` +
+      `fastest borg ${(borg / dm).toFixed(2)}× → ${pass ? 'met' : 'NOT met'}; ` +
+      `peak RSS ${Math.max(...results.get('datamover')!.map((m) => m.peakRssMiB))} MiB (bar ≤ 400)`,
+  );
+}
+
+await main();
