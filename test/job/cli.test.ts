@@ -91,7 +91,6 @@ describe('datamover CLI', () => {
     for (const extra of [
       ['--infra', 'infra.json'],
       ['--disk', 'x.img', '--changes', 'c.json'],
-      ['--disk', 'x.img', '--exclude', '/pagefile.sys'],
       ['--disk', 'x.img', '--block-size', '2MiB'],
       ['--disk', 'x.img', '--compression', 'max'],
     ]) {
