@@ -2,24 +2,36 @@
  * The same image backed up by datamover (compiled CLI, default settings: optimal, 1 MiB blocks),
  * restic and borg in one run, each from the page cache into a fresh repository on the same disk.
  *
- *   npm run build && node --import tsx bench/peers.ts [--size 2GiB | --image PATH] [--runs 1]
+ *   npm run build && node --import tsx bench/peers.ts [--size 2GiB | --ntfs 4GiB | --image PATH] [--runs 1]
+ *
+ * `--ntfs SIZE` uses a seeded NTFS guest disk (fixtures generator, cached in bench/out): the
+ * design.md §5 first bar (default settings, BitLooker on, ≥ 8× restic and borg).
  *
  * restic: RESTIC_PASSWORD, `restic init`, `restic backup FILE` (its default: zstd auto, encrypted).
  * borg:   `borg init -e none`, `borg create --compression lz4`.
  * Reports wall time, MB/s, peak RSS and the ratios peer ÷ datamover.
  */
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseSize } from '../src/core/size.js';
+import { generateDisk } from '../src/fixtures/generate-disk.js';
 import { CLI, MiB, OUT, arg, mbps, measureCommand, mixedImage, warm } from './backup-bench-util.js';
 import type { Measured } from './backup-bench-util.js';
 
 const runs = Number(arg('runs', '1'));
 
+async function ntfsImage(size: number): Promise<string> {
+  const path = join(OUT, `ntfs-${size / MiB}MiB-s1.vhdx`);
+  if (!existsSync(path)) await generateDisk({ out: path, seed: 1, diskSize: size, format: 'vhdx' });
+  return path;
+}
+
 async function main(): Promise<void> {
   const explicit = arg('image', '');
-  const image = explicit || (await mixedImage(parseSize(arg('size', '2GiB'))));
+  const ntfs = arg('ntfs', '');
+  const image =
+    explicit || (ntfs ? await ntfsImage(parseSize(ntfs)) : await mixedImage(parseSize(arg('size', '2GiB'))));
   const { statSync } = await import('node:fs');
   const bytes = statSync(image).size;
   const repos = { dm: join(OUT, 'peer-dm'), restic: join(OUT, 'peer-restic'), borg: join(OUT, 'peer-borg') };
