@@ -15,13 +15,19 @@ const writer = await openWriter(repo, 'job', { packLimit: 1024 * 1024 });
 process.stdout.write('ready\n');
 for (let g = first; g < first + count; g++) {
   const disk = crashDisk(g);
-  const p = await writer.beginPoint({
-    vm: 'vm',
-    disk: 0,
-    virtualSize: disk.length,
-    blockSize: CRASH_BLOCK,
-    type: g % 3 === 0 ? 'full' : 'incremental',
-    changeId: `gen-${g}`,
+  const begin = (type: 'full' | 'incremental') =>
+    writer.beginPoint({
+      vm: 'vm',
+      disk: 0,
+      virtualSize: disk.length,
+      blockSize: CRASH_BLOCK,
+      type,
+      changeId: `gen-${g}`,
+    });
+  // An incremental's parent may come from an earlier (killed) run; with none yet, take a full.
+  const p = await begin(g % 3 === 0 ? 'full' : 'incremental').catch((err: { code?: string }) => {
+    if (err.code === 'DM_ERR_REPO_POINT_NOT_FOUND') return begin('full');
+    throw err;
   });
   const info = await writeDisk(p, disk, CRASH_BLOCK);
   process.stdout.write(`committed ${info.id} ${g}\n`);
