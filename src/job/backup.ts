@@ -125,7 +125,7 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
       bottleneck: run.pipeline.bottleneck,
       blocks: {
         total: blockGrid(source.virtualSize, o.blockSize).blockCount,
-        read: c.readBytes === 0 ? 0 : c.zeroReadBlocks + c.duplicateBlocks + c.storedBlocks,
+        read: c.zeroReadBlocks + c.duplicateBlocks + c.storedBlocks,
         zero: c.zeroBlocks,
         skipped: c.skippedBlocks,
         duplicate: c.duplicateBlocks,
