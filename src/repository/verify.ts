@@ -5,6 +5,7 @@
  * Bytes past a pack's committed length are crash leftovers (warnings, cleaned by the next writer).
  */
 import { readFile, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { ErrorCode } from '../errors.js';
 import { fromSystemError, isDmError } from '../errors.js';
 import { PACK_HEADER_SIZE } from './format/constants.js';
@@ -12,7 +13,7 @@ import { decodeConfig } from './format/config.js';
 import { loadPoints, listBackupFiles } from './catalog.js';
 import { listDir } from './fs-util.js';
 import type { RepoHandle } from './handle.js';
-import { packKey, parsePackName, paths } from './layout.js';
+import { packKey, parsePackName, parsePointName, paths } from './layout.js';
 import { checkFrame, decodeFrame } from './blob-open.js';
 import { ParallelOpener, choosePool } from './parallel-open.js';
 import type { DecodeOptions } from './parallel-open.js';
@@ -60,7 +61,7 @@ export async function verifyRepository(repo: RepoHandle, opts: VerifyOptions = {
   const points = await loadPoints(repo, {
     onDamaged: (file, err) => {
       problems.push(problemOf(file, err));
-      damaged.add(file);
+      damaged.add(parsePointName(basename(file)) ?? file);
     },
   });
   const maxBlock = points.reduce((m, p) => Math.max(m, p.manifest.blockSize), 0);
