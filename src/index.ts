@@ -29,3 +29,12 @@ export { BLOCK_SIZES, DEFAULT_BLOCK_SIZE } from './plan/block-grid.js';
 export { skipRangesFilter, changedRangesFilter } from './plan/filters.js';
 export type { PlanFilter, BlockVerdict } from './plan/filters.js';
 export type { ByteRange } from './plan/ranges.js';
+export { generateFixtures, generateDisk, DEFAULT_DISK_SIZE } from './job/fixtures.js';
+export type {
+  GenerateFixturesOptions,
+  FixturesProgress,
+  FixturesResult,
+  GenerateDiskOptions,
+  DiskManifest,
+  ManifestFile,
+} from './job/fixtures.js';

@@ -5,6 +5,7 @@ import { failAndExit } from './output.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerConvert } from './commands/convert.js';
 import { registerDemo } from './commands/demo.js';
+import { registerFixtures } from './commands/fixtures.js';
 import { registerBackup } from './commands/backup.js';
 import { registerRestore } from './commands/restore.js';
 import { registerVerify } from './commands/verify.js';
@@ -20,6 +21,7 @@ const program = new Command('datamover')
 registerInspect(program);
 registerConvert(program);
 registerDemo(program);
+registerFixtures(program);
 registerBackup(program);
 registerRestore(program);
 registerVerify(program);
