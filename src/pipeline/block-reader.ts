@@ -1,8 +1,10 @@
 /**
  * The source end of the pipeline: a Readable (objectMode; highWaterMark counted in blocks) that
- * walks the read plan in order and reads each planned block into a buffer from the ring. Runs of
- * no-I/O blocks pass through as plan items. When every ring buffer is in flight, `acquire` waits:
- * that is the backpressure from the writer reaching the disk reads.
+ * walks the read plan in order and reads each planned block into a buffer from the ring, with up
+ * to `concurrency` source reads in flight (a VHDX read is a BAT lookup plus a pread; overlapping
+ * a few keeps the disk or page cache busy while the main thread dispatches). Items are pushed in
+ * plan order. Runs of no-I/O blocks pass through as plan items. When every ring buffer is in
+ * flight, `acquire` waits: that is the backpressure from the writer reaching the disk reads.
  */
 import { Readable } from 'node:stream';
 import type { PlanItem, ReadItem, RunItem } from '../plan/planner.js';
@@ -19,6 +21,9 @@ export type StreamItem = ReadBlock | RunItem;
 
 export class BlockReader extends Readable {
   readonly #plan: Iterator<PlanItem>;
+  readonly #pending: Promise<StreamItem>[] = [];
+  #planDone = false;
+  #pumping = false;
 
   constructor(
     private readonly source: DiskSource,
@@ -26,28 +31,55 @@ export class BlockReader extends Readable {
     private readonly ring: BufferRing,
     private readonly clock: BusyClock,
     highWaterMark: number,
+    private readonly concurrency = 1,
   ) {
     super({ objectMode: true, highWaterMark });
     this.#plan = plan[Symbol.iterator]();
   }
 
   override _read(): void {
-    void this.#next().catch((err: unknown) => this.destroy(err as Error));
+    if (!this.#pumping) void this.#pump();
   }
 
-  async #next(): Promise<void> {
-    const step = this.#plan.next();
-    if (step.done) {
-      this.push(null);
-      return;
+  async #pump(): Promise<void> {
+    this.#pumping = true;
+    try {
+      for (;;) {
+        this.#fill();
+        const head = this.#pending.shift();
+        if (!head) {
+          this.push(null);
+          return;
+        }
+        const item = await head;
+        if (this.destroyed) return;
+        if (!this.push(item)) return; // resumed by the next _read
+      }
+    } catch (err) {
+      this.destroy(err as Error);
+    } finally {
+      this.#pumping = false;
     }
-    const item = step.value;
-    if (item.kind !== 'read') {
-      this.push(item);
-      return;
+  }
+
+  /** Starts reads until `concurrency` are in flight (run items cost nothing and do not count). */
+  #fill(): void {
+    while (!this.#planDone && this.#pending.length < this.concurrency) {
+      const step = this.#plan.next();
+      if (step.done) {
+        this.#planDone = true;
+        return;
+      }
+      const item = step.value;
+      const p = item.kind === 'read' ? this.#readBlock(item) : Promise.resolve(item);
+      p.catch(() => undefined); // surfaced when it reaches the head; no unhandled rejection meanwhile
+      this.#pending.push(p);
+      if (item.kind !== 'read') return; // hand runs on promptly; they hold no buffer
     }
-    const buffer = await this.ring.acquire();
-    if (this.destroyed) return; // aborted meanwhile; the ring is dropped with the job
+  }
+
+  async #readBlock(item: ReadItem): Promise<ReadBlock> {
+    const buffer = await this.ring.acquire(); // FIFO: buffers are granted in plan order
     this.clock.begin();
     try {
       await this.source.read(buffer, item.offset, item.length, 0);
@@ -55,6 +87,6 @@ export class BlockReader extends Readable {
       this.clock.end();
     }
     if (item.zero) for (const z of item.zero) buffer.fill(0, z.offset, z.offset + z.length);
-    this.push({ ...item, buffer } satisfies ReadBlock);
+    return { ...item, buffer };
   }
 }

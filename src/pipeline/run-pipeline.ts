@@ -32,6 +32,8 @@ export interface PipelineTuning {
    * ('sync': no thread hand-off per block; the main thread is mostly idle while workers compute).
    */
   readonly readIo?: 'async' | 'sync';
+  /** Source reads in flight at once (default 1). */
+  readonly readConcurrency?: number;
 }
 
 export interface PipelineOptions {
@@ -66,7 +68,7 @@ export interface PipelineResult {
 
 /** Ring size: enough that batches in flight, a filling batch, read-ahead and writes never starve. */
 export function ringSizeFor(t: PipelineTuning): number {
-  return t.batchSize * (t.maxInFlight + 1) + t.readAhead + t.writeSlack;
+  return t.batchSize * (t.maxInFlight + 1) + t.readAhead + (t.readConcurrency ?? 1) + t.writeSlack;
 }
 
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
@@ -75,7 +77,14 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const cpuStart = process.cpuUsage();
   const clocks = newStageClocks();
   const ring = new BufferRing(ringSizeFor(o.tuning), o.blockSize + TAG_BYTES);
-  const reader = new BlockReader(o.source, o.plan, ring, clocks.source, o.tuning.readAhead);
+  const reader = new BlockReader(
+    o.source,
+    o.plan,
+    ring,
+    clocks.source,
+    o.tuning.readAhead,
+    o.tuning.readConcurrency ?? 1,
+  );
   const processor = new BlockProcessor({
     target: o.target,
     engine: o.engine,

@@ -96,7 +96,7 @@ const tuning = (hashPlacement: HashPlacement): PipelineTuning => ({
   hashPlacement,
 });
 
-async function run(src: DiskSource, target: BlockTarget, placement: HashPlacement) {
+async function run(src: DiskSource, target: BlockTarget, placement: HashPlacement, readConcurrency = 1) {
   return runPipeline({
     source: src,
     plan: planBlocks(src.extents(), blockGrid(src.virtualSize, BS)),
@@ -104,7 +104,7 @@ async function run(src: DiskSource, target: BlockTarget, placement: HashPlacemen
     engine: inlineEngine({ level: 'optimal', identityKey: undefined, blobKey: undefined }),
     blockSize: BS,
     incremental: false,
-    tuning: tuning(placement),
+    tuning: { ...tuning(placement), readConcurrency },
   });
 }
 
