@@ -1,20 +1,27 @@
 /**
- * The `npm start` job: the most complete end-to-end run the product offers, on an embedded default,
- * writing only under a fresh temp directory that it removes afterwards (unless `keep`).
+ * The `npm start` job: the most complete end-to-end run the product offers, on an embedded default.
+ * It generates a guest disk with a real NTFS volume, inspects it, backs it up (BitLooker, LZ4,
+ * AES-256-GCM), lists and verifies the points, restores the disk to VHDX and checks every file of
+ * the guest against the generator's manifest. Everything lives in a fresh temp directory that is
+ * removed afterwards (unless `keep`).
  */
-import { createHash, randomFillSync } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { dmError } from '../errors.js';
-import { convert } from './convert.js';
+import { backup, type BackupResult } from './backup.js';
+import { checkRestoredFiles, type FileCheck } from './demo-check.js';
+import { generateDisk } from './fixtures.js';
 import { inspect, type InspectResult } from './inspect.js';
+import { points } from './points.js';
+import { restore } from './restore.js';
+import { verify } from './verify.js';
 
 export interface DemoOptions {
-  /** Size of the demo disk (default 256 MiB). */
+  /** Size of the demo disk (default 1 GiB). */
   readonly diskSize?: number;
+  readonly seed?: number;
   /** Keep the work directory and report its path. */
   readonly keep?: boolean;
   readonly onStep?: (step: DemoStep) => void;
@@ -30,13 +37,15 @@ export interface DemoResult {
   readonly workDir: string | undefined;
   readonly steps: readonly DemoStep[];
   readonly inspect: InspectResult;
-  readonly roundTripExact: boolean;
+  readonly backup: BackupResult;
+  readonly files: FileCheck;
 }
 
 const MiB = 1024 * 1024;
+/** A demo secret, not a user's: it only protects the throw-away demo repository. */
+const DEMO_PASSWORD = 'datamover-demo-password';
 
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
-  const size = options.diskSize ?? 256 * MiB;
   const dir = await mkdtemp(join(tmpdir(), 'datamover-demo-'));
   const steps: DemoStep[] = [];
   const step = async <T>(name: string, run: () => Promise<T>, detail: (r: T) => string): Promise<T> => {
@@ -47,68 +56,67 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     options.onStep?.(s);
     return r;
   };
+  const mib = (n: number) => `${(n / MiB).toFixed(0)} MiB`;
   try {
-    const raw = join(dir, 'disk.raw');
-    const vhdx = join(dir, 'disk.vhdx');
-    const back = join(dir, 'disk-back.raw');
-    await step(
-      'make image',
-      () => writeDemoImage(raw, size),
-      (n) => `${raw}: ${n} MiB with data, zero runs and holes`,
-    );
-    await step(
-      'convert raw -> vhdx',
-      () => convert({ image: raw, out: vhdx, to: 'vhdx' }),
-      (r) => `${vhdx}: ${r.bytesWritten} data bytes`,
+    const disk = join(dir, 'sql01-0.vhdx');
+    const repo = join(dir, 'repo');
+    const restored = join(dir, 'restored.vhdx');
+    const manifest = await step(
+      'generate guest disk',
+      () =>
+        generateDisk({
+          out: disk,
+          seed: options.seed ?? 1,
+          diskSize: options.diskSize ?? 1024 * MiB,
+          format: 'vhdx',
+        }),
+      (m) =>
+        `${m.files.length} files on NTFS, ${mib(m.volume.usedClusters * m.volume.clusterSize)} in use of ${mib(m.diskSize)}`,
     );
     const info = await step(
       'inspect',
-      () => inspect(vhdx),
+      () => inspect(disk),
+      (r) => {
+        const v = r.volumes?.volumes[0];
+        return `${r.format} ${r.subformat}, ${r.volumes?.scheme}, ${v?.kind} ${v?.status}, cluster ${v?.clusterSize}`;
+      },
+    );
+    const job = await step(
+      'backup',
+      () => backup({ repo, disk, vm: 'sql01', password: DEMO_PASSWORD }),
       (r) =>
-        `${r.format} ${r.subformat}, block ${r.blockSize}, ${r.blockStates?.fullyPresent} blocks present`,
+        `read ${mib(r.stats.readBytes)} of ${mib(r.stats.processedBytes)} (BitLooker skipped ${mib(r.bitlooker.skippedBytes)}), ` +
+        `stored ${mib(r.stats.backupSizeBytes)}, ${mib(r.stats.processingRateBytesPerSec)}/s, bottleneck ${r.stats.bottleneck.primary}`,
     );
     await step(
-      'convert vhdx -> raw',
-      () => convert({ image: vhdx, out: back, to: 'raw' }),
-      (r) => `${back}: read ${r.bytesRead} bytes`,
+      'points',
+      () => points({ repo, password: DEMO_PASSWORD }),
+      (r) => `${r.points.length} restore point(s)`,
     );
-    const exact = await step(
-      'compare',
-      async () => (await sha256(raw)) === (await sha256(back)),
-      (ok) => (ok ? 'bit-exact round trip' : 'MISMATCH'),
+    const health = await step(
+      'verify',
+      () => verify({ repo, password: DEMO_PASSWORD }),
+      (r) => (r.ok ? `${r.frames} blobs in ${r.packs} pack(s) verified` : `${r.problems.length} problem(s)`),
     );
-    if (!exact) throw dmError('DM_ERR_INTERNAL', 'demo round trip is not bit-exact', { file: back });
-    return { workDir: options.keep ? dir : undefined, steps, inspect: info, roundTripExact: exact };
+    if (!health.ok)
+      throw dmError('DM_ERR_REPO_CORRUPT', 'the demo repository failed verification', { file: repo });
+    await step(
+      'restore',
+      () => restore({ repo, vm: 'sql01', out: restored, password: DEMO_PASSWORD }),
+      (r) => `${r.out}: ${mib(r.bytesWritten)} written, ${mib(r.rateBytesPerSec)}/s`,
+    );
+    const files = await step(
+      'check guest files',
+      () => checkRestoredFiles(restored, manifest),
+      (c) =>
+        `${c.identical} files byte-identical, ${c.excludedZeroed} excluded files zeroed, ${c.resident} resident in the MFT`,
+    );
+    if (files.mismatched.length)
+      throw dmError('DM_ERR_INTERNAL', `restored files differ: ${files.mismatched.slice(0, 5).join(', ')}`, {
+        file: restored,
+      });
+    return { workDir: options.keep ? dir : undefined, steps, inspect: info, backup: job, files };
   } finally {
     if (!options.keep) await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** A disk with text-like compressible runs, random data, zero runs and never-written holes. */
-async function writeDemoImage(path: string, size: number): Promise<number> {
-  const fh = await open(path, 'w');
-  try {
-    await fh.truncate(size);
-    const block = Buffer.alloc(MiB);
-    const text = Buffer.from('datamover demo: the quick brown fox jumps over the lazy dog 0123456789\n');
-    let written = 0;
-    for (let off = 0, i = 0; off < size; off += MiB, i++) {
-      const kind = i % 8;
-      if (kind === 3 || kind === 6) continue; // holes
-      if (kind === 5) block.fill(0);
-      else if (kind === 1 || kind === 4) randomFillSync(block);
-      else for (let p = 0; p < MiB; p += text.length) text.copy(block, p, 0, Math.min(text.length, MiB - p));
-      await fh.write(block, 0, Math.min(MiB, size - off), off);
-      written++;
-    }
-    return written;
-  } finally {
-    await fh.close();
-  }
-}
-
-async function sha256(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 4 * MiB })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }

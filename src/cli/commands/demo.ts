@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { runDemo } from '../../index.js';
+import { parseSize, runDemo } from '../../index.js';
 import { failAndExit, printResult } from '../output.js';
 
 export function registerDemo(program: Command): void {
@@ -7,11 +7,13 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .description('the npm start job: an end-to-end run on an embedded default disk, in a temp directory')
     .option('--keep', 'keep the work directory')
+    .option('--disk-size <size>', 'size of the generated guest disk (default 1GiB)')
     .option('--json', 'print one JSON document')
-    .action(async (flags: { keep?: boolean; json?: boolean }) => {
+    .action(async (flags: { keep?: boolean; json?: boolean; diskSize?: string }) => {
       try {
         const result = await runDemo({
           ...(flags.keep ? { keep: true } : {}),
+          ...(flags.diskSize !== undefined ? { diskSize: parseSize(flags.diskSize, '--disk-size') } : {}),
           onStep: (s) => {
             if (!flags.json)
               process.stdout.write(
