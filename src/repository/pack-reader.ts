@@ -13,6 +13,15 @@ import { decodePackHeader } from './format/pack-header.js';
 import type { PackHeader } from './format/pack-header.js';
 
 export const READ_CHUNK = 16 * 1024 * 1024;
+/** Room before a read-ahead chunk for the unread tail of the previous one (a frame of ≤ 8 MiB blocks). */
+const HEADROOM = 9 * 1024 * 1024;
+
+interface ReadAhead {
+  readonly at: number;
+  readonly length: number;
+  readonly buf: Uint8Array;
+  readonly done: Promise<void>;
+}
 
 export interface Frame {
   readonly offset: number;
@@ -61,6 +70,20 @@ export class PackReader {
       throw dmError('DM_ERR_REPO_CORRUPT', `pack is ${this.size} bytes, points need ${end}`, {
         file: this.path,
       });
+    this.#ahead = undefined;
+    try {
+      await this.#scan(start, end, visit);
+    } finally {
+      // Never leave a read running on a handle that may be closed next.
+      const ahead = this.#ahead as ReadAhead | undefined; // set by #refill during the scan
+      await ahead?.done.catch(() => undefined);
+      this.#ahead = undefined;
+    }
+  }
+
+  #ahead: ReadAhead | undefined;
+
+  async #scan(start: number, end: number, visit: (f: Frame) => void | Promise<void>): Promise<void> {
     let bufOffset = start; // file offset of buf[0]
     let buf = new Uint8Array(0);
     let pos = 0; // next frame within buf
