@@ -109,27 +109,29 @@ async function run(src: DiskSource, target: BlockTarget, placement: HashPlacemen
 }
 
 describe('pipeline', () => {
-  it.each<HashPlacement>(['fused', 'main', 'pool'])(
-    'accounts for every block once (%s)',
-    async (placement) => {
-      const src = memorySource(40, 1234);
-      const t = recorder({ slowWrites: true });
-      const r = await run(src, t, placement);
-      const blocks = 41;
-      expect(t.zero.size + t.stored.size).toBe(blocks);
-      for (let i = 0; i < blocks; i++) {
-        const want = src.bytes.subarray(i * BS, Math.min((i + 1) * BS, src.virtualSize));
-        if (t.zero.has(i)) expect(want.every((b) => b === 0)).toBe(true);
-        else expect(Buffer.compare(t.stored.get(i)!, want)).toBe(0);
-      }
-      // Blocks 3, 10, 17, ... repeat block 1: deduplicated, never stored twice.
-      expect(t.dup.size).toBeGreaterThanOrEqual(5);
-      expect(r.counters.storedBlocks + r.counters.duplicateBlocks + r.counters.zeroBlocks).toBe(blocks);
-      expect(r.counters.readBytes).toBe(src.virtualSize);
-      if (placement !== 'fused') expect(t.sealedCount()).toBe(r.counters.storedBlocks); // dedup before sealing
-      expect(['source', 'proxy', 'network', 'target']).toContain(r.bottleneck.primary);
-    },
-  );
+  it.each<[HashPlacement, number]>([
+    ['fused', 1],
+    ['main', 1],
+    ['pool', 1],
+    ['pool', 3],
+  ])('accounts for every block once (%s, %i reads in flight)', async (placement, readConcurrency) => {
+    const src = memorySource(40, 1234);
+    const t = recorder({ slowWrites: true });
+    const r = await run(src, t, placement, readConcurrency);
+    const blocks = 41;
+    expect(t.zero.size + t.stored.size).toBe(blocks);
+    for (let i = 0; i < blocks; i++) {
+      const want = src.bytes.subarray(i * BS, Math.min((i + 1) * BS, src.virtualSize));
+      if (t.zero.has(i)) expect(want.every((b) => b === 0)).toBe(true);
+      else expect(Buffer.compare(t.stored.get(i)!, want)).toBe(0);
+    }
+    // Blocks 3, 10, 17, ... repeat block 1: deduplicated, never stored twice.
+    expect(t.dup.size).toBeGreaterThanOrEqual(5);
+    expect(r.counters.storedBlocks + r.counters.duplicateBlocks + r.counters.zeroBlocks).toBe(blocks);
+    expect(r.counters.readBytes).toBe(src.virtualSize);
+    if (placement !== 'fused') expect(t.sealedCount()).toBe(r.counters.storedBlocks); // dedup before sealing
+    expect(['source', 'proxy', 'network', 'target']).toContain(r.bottleneck.primary);
+  });
 
   it('memory is bounded by the ring, independent of disk size', async () => {
     const small = await run(memorySource(12), recorder({ slowWrites: true }), 'main');
