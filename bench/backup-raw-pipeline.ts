@@ -38,6 +38,10 @@ const batch = Number(arg('batch', '4'));
 const threads = Number(arg('threads', '2'));
 const inflight = Number(arg('inflight', String(2 * threads)));
 const readIos = arg('read-io', 'async').split(',') as ('async' | 'sync')[];
+const readConcurrencies = arg('read-concurrency', '1').split(',').map(Number);
+// Any image instead of the generated one (e.g. an NTFS guest disk with --bitlooker).
+const imageArg = arg('image', '');
+const bitlooker = process.argv.includes('--bitlooker');
 const password = 'bench-password';
 
 interface Speeds {
@@ -91,7 +95,7 @@ async function stageSpeeds(image: string): Promise<Speeds> {
 
 async function main(): Promise<void> {
   const { backup } = await api();
-  const image = await mixedImage(size);
+  const image = imageArg || (await mixedImage(size));
   warm(image);
   const speeds = await stageSpeeds(image);
   const floorOf = (sp: Record<string, number>) => 2 / Object.values(sp).reduce((s, v) => s + 1 / v, 0);
@@ -105,38 +109,45 @@ async function main(): Promise<void> {
     `two-core compute floor: ${floor.toFixed(1)} MB/s (wall), ${cpuFloor.toFixed(1)} MB/s (CPU time); ` +
       `2 × lz4 -1 CLI: ${(2 * mbps(size, lz4Ms)).toFixed(1)} MB/s; load average ${loadavg()[0]!.toFixed(1)}`,
   );
-  for (const readIo of readIos)
-    for (const placement of placements) {
-      const repo = join(OUT, `repo-raw-${placement}`);
-      rmSync(repo, { recursive: true, force: true });
-      warm(image);
-      const t = performance.now();
-      const c0 = process.cpuUsage();
-      const r = await backup({
-        repo,
-        disk: image,
-        password,
-        compression: 'optimal',
-        blockSize: MiB,
-        threads,
-        kdfCost: 14,
-        bitlooker: false,
-        tuning: { hashPlacement: placement, batchSize: batch, maxInFlight: inflight, readIo },
-      });
-      const wall = performance.now() - t;
-      const cpuMs = cpuMsSince(c0);
-      const s = r.stats;
-      const rate = mbps(size, wall);
-      console.log(
-        `${placement} read=${readIo} batch=${batch} inflight=${inflight} threads=${threads}: wall ${(wall / 1000).toFixed(2)} s, ` +
-          `${rate} MB/s = ${((rate / floor) * 100).toFixed(1)} % of floor; processing rate ${(s.processingRateBytesPerSec / 1e6).toFixed(1)} MB/s; ` +
-          `compression ${s.compressionRatio}; bottleneck ${JSON.stringify(s.bottleneck)}\n` +
-          `  CPU: ${(cpuMs / 1000).toFixed(2)} s for ${size / MiB} MiB = ${mbps(size, cpuMs)} MB/s per CPU-second; ` +
-          `work efficiency vs the single-core stages ${((mbps(size, cpuMs) / (cpuFloor / 2)) * 100).toFixed(1)} % ` +
-          `(= % of floor when both cores are ours); load average ${loadavg()[0]!.toFixed(1)}`,
-      );
-      rmSync(repo, { recursive: true, force: true });
-    }
+  for (const readConcurrency of readConcurrencies)
+    for (const readIo of readIos)
+      for (const placement of placements) {
+        const repo = join(OUT, `repo-raw-${placement}`);
+        rmSync(repo, { recursive: true, force: true });
+        warm(image);
+        const t = performance.now();
+        const c0 = process.cpuUsage();
+        const r = await backup({
+          repo,
+          disk: image,
+          password,
+          compression: 'optimal',
+          blockSize: MiB,
+          threads,
+          kdfCost: 14,
+          bitlooker,
+          tuning: {
+            hashPlacement: placement,
+            batchSize: batch,
+            maxInFlight: inflight,
+            readIo,
+            readConcurrency,
+          },
+        });
+        const wall = performance.now() - t;
+        const cpuMs = cpuMsSince(c0);
+        const s = r.stats;
+        const rate = mbps(size, wall);
+        console.log(
+          `${placement} read=${readIo}×${readConcurrency} batch=${batch} inflight=${inflight} threads=${threads}: wall ${(wall / 1000).toFixed(2)} s, ` +
+            `${rate} MB/s = ${((rate / floor) * 100).toFixed(1)} % of floor; processing rate ${(s.processingRateBytesPerSec / 1e6).toFixed(1)} MB/s; ` +
+            `compression ${s.compressionRatio}; bottleneck ${JSON.stringify(s.bottleneck)}\n` +
+            `  CPU: ${(cpuMs / 1000).toFixed(2)} s for ${size / MiB} MiB = ${mbps(size, cpuMs)} MB/s per CPU-second; ` +
+            `work efficiency vs the single-core stages ${((mbps(size, cpuMs) / (cpuFloor / 2)) * 100).toFixed(1)} % ` +
+            `(= % of floor when both cores are ours); load average ${loadavg()[0]!.toFixed(1)}`,
+        );
+        rmSync(repo, { recursive: true, force: true });
+      }
 }
 
 await main();
