@@ -13,15 +13,14 @@
  * datamover runs as the compiled CLI (built into bench/out/bl-dist unless --no-build), as users run
  * it. The disk is generated once and cached in os.tmpdir()/dm-bitlooker-bench.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSize } from '../src/core/size.js';
 import { generateDisk } from '../src/fixtures/index.js';
 import type { DiskManifest } from '../src/fixtures/index.js';
-import { MiB, OUT, arg, measureCommand, warm } from './backup-bench-util.js';
-import type { Measured } from './backup-bench-util.js';
+import { MiB, OUT, arg, warm } from './backup-bench-util.js';
 
 const runs = Math.max(1, Number(arg('runs', '2')));
 const size = parseSize(arg('size', '4GiB'));
@@ -114,6 +113,34 @@ function contenders(cli: string, image: string, passwordFile: string): Contender
   return all.filter((c) => !skip.has(c.name));
 }
 
+interface Measured {
+  readonly wallMs: number;
+  /** User + system CPU seconds of the command (all threads): steadier than wall time on a shared box. */
+  readonly cpuS: number;
+  readonly peakRssMiB: number;
+  readonly stdout: string;
+}
+
+/** `/usr/bin/time -v`: wall time, CPU time and peak RSS of one command; throws when it fails. */
+function measure(cmd: string, args: string[]): Measured {
+  const t = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-v', cmd, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 * MiB,
+    env: { ...process.env, ...env },
+  });
+  const wallMs = performance.now() - t;
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  const num = (re: RegExp) => Number(re.exec(r.stderr)?.[1] ?? NaN);
+  return {
+    wallMs,
+    cpuS: num(/User time \(seconds\): ([\d.]+)/) + num(/System time \(seconds\): ([\d.]+)/),
+    peakRssMiB: Math.round(num(/Maximum resident set size \(kbytes\): (\d+)/) / 1024),
+    stdout: r.stdout,
+  };
+}
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -137,10 +164,10 @@ async function main(): Promise<void> {
       const { cmd, args } = c.prepare(repo);
       warm(image);
       loads.push(loadavg()[0]!);
-      const m = measureCommand(cmd, args, env);
+      const m = measure(cmd, args);
       results.get(c.name)!.push(m);
       console.error(
-        `run ${run + 1}/${runs} ${c.name}: ${(m.wallMs / 1000).toFixed(2)} s, peak RSS ${m.peakRssMiB} MiB`,
+        `run ${run + 1}/${runs} ${c.name}: ${(m.wallMs / 1000).toFixed(2)} s, CPU ${m.cpuS.toFixed(1)} s, peak RSS ${m.peakRssMiB} MiB`,
       );
       rmSync(repo, { recursive: true, force: true });
     }
@@ -164,6 +191,7 @@ function report(
   loads: number[],
 ): void {
   const wall = (name: string) => median(results.get(name)?.map((m) => m.wallMs) ?? [NaN]);
+  const cpu = (name: string) => median(results.get(name)?.map((m) => m.cpuS) ?? [NaN]);
   const dm = wall('datamover');
   const dmEnc = wall('datamover-encrypted');
   const gib = (b: number) => (b / 1024 ** 3).toFixed(2);
@@ -173,16 +201,17 @@ function report(
       `measurement ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} on ${'2'} cores\n`,
   );
   console.log(
-    '| tool | wall s (median) | runs (s) | MB/s of disk | peak RSS MiB | × datamover | × datamover-encrypted |',
+    '| tool | wall s (median) | runs (s) | MB/s of disk | CPU s (median) | peak RSS MiB | wall × datamover | wall × datamover-encrypted | CPU × datamover |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const [name, ms] of results) {
     const w = wall(name);
     const rss = Math.max(...ms.map((m) => m.peakRssMiB));
+    const c = cpu(name);
     const mbs = (manifest.diskSize / 1e6 / (w / 1000)).toFixed(0);
     console.log(
-      `| ${name} | ${(w / 1000).toFixed(2)} | ${ms.map((m) => (m.wallMs / 1000).toFixed(1)).join(', ')} | ${mbs} | ${rss} | ` +
-        `${(w / dm).toFixed(2)} | ${(w / dmEnc).toFixed(2)} |`,
+      `| ${name} | ${(w / 1000).toFixed(2)} | ${ms.map((m) => (m.wallMs / 1000).toFixed(1)).join(', ')} | ${mbs} | ${c.toFixed(1)} | ${rss} | ` +
+        `${(w / dm).toFixed(2)} | ${(w / dmEnc).toFixed(2)} | ${(c / cpu('datamover')).toFixed(2)} |`,
     );
   }
   const first = results.get('datamover')?.[0];
@@ -197,6 +226,7 @@ function report(
       `| volume used clusters (generator manifest) | ${gib(used)} |\n` +
       `| in use per BitLooker analysis | ${gib(j.bitlooker.usedBytes)} |\n` +
       `| of which excluded (pagefile, hiberfil, ...) | ${gib(excluded)} |\n` +
+      `| in use and not excluded (what must be read) | ${gib(j.bitlooker.usedBytes - excluded)} |\n` +
       `| skipped by BitLooker (free + excluded) | ${gib(j.bitlooker.skippedBytes)} |\n` +
       `| read | ${gib(j.stats.readBytes)} (${((j.stats.readBytes / used) * 100).toFixed(1)} % of used) |\n` +
       `| transferred | ${gib(j.stats.transferredBytes)} (dedupe ${j.stats.dedupeRatio}×, compression ${j.stats.compressionRatio}×) |`,
