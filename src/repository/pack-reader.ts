@@ -85,7 +85,7 @@ export class PackReader {
 
   async #scan(start: number, end: number, visit: (f: Frame) => void | Promise<void>): Promise<void> {
     let bufOffset = start; // file offset of buf[0]
-    let buf = new Uint8Array(0);
+    let buf: Uint8Array = new Uint8Array(0);
     let pos = 0; // next frame within buf
     let pending: Promise<unknown> = Promise.resolve();
     while (bufOffset + pos < end) {
@@ -120,20 +120,43 @@ export class PackReader {
     await pending;
   }
 
-  /** A fresh buffer holding the unread rest of `buf` plus the next chunk (never reused: visits may hold views). */
+  /**
+   * A fresh buffer holding the unread rest of `buf` plus the next chunk (never reused: visits may
+   * hold views). The chunk after it is read ahead while the caller decodes this one.
+   */
   async #refill(buf: Uint8Array, pos: number, bufOffset: number, end: number, need: number) {
     const rest = buf.length - pos;
     const fileAt = bufOffset + buf.length;
-    const size = Math.min(Math.max(READ_CHUNK, need), rest + (end - fileAt));
-    if (size < need)
+    if (rest + (end - fileAt) < need)
       throw dmError('DM_ERR_REPO_CORRUPT', 'blob frame is truncated', {
         file: this.path,
         offset: bufOffset + pos,
       });
-    const next = new Uint8Array(size);
-    next.set(buf.subarray(pos), 0);
-    await readExactly(this.fh, next.subarray(rest), fileAt, this.path);
+    const ahead = this.#ahead;
+    this.#ahead = undefined;
+    let next: Uint8Array;
+    if (ahead && ahead.at === fileAt && rest <= HEADROOM && rest + ahead.length >= need) {
+      await ahead.done;
+      ahead.buf.set(buf.subarray(pos), HEADROOM - rest);
+      next = ahead.buf.subarray(HEADROOM - rest, HEADROOM + ahead.length);
+    } else {
+      await ahead?.done.catch(() => undefined);
+      const size = Math.min(Math.max(READ_CHUNK, need), rest + (end - fileAt));
+      next = new Uint8Array(size);
+      next.set(buf.subarray(pos), 0);
+      await readExactly(this.fh, next.subarray(rest), fileAt, this.path);
+    }
+    const nextAt = bufOffset + pos + next.length;
+    if (nextAt < end) this.#readAhead(nextAt, Math.min(READ_CHUNK, end - nextAt));
     return { buf: next, pos: 0, bufOffset: bufOffset + pos };
+  }
+
+  /** Starts reading [at, at+length) into a fresh buffer with HEADROOM spare bytes in front. */
+  #readAhead(at: number, length: number): void {
+    const buf = new Uint8Array(HEADROOM + length);
+    const done = readExactly(this.fh, buf.subarray(HEADROOM), at, this.path);
+    done.catch(() => undefined); // awaited by the next refill; this only keeps it from being unhandled
+    this.#ahead = { at, length, buf, done };
   }
 }
 
