@@ -142,7 +142,7 @@ export class PackReader {
     } else {
       await ahead?.done.catch(() => undefined);
       const size = Math.min(Math.max(READ_CHUNK, need), rest + (end - fileAt));
-      next = new Uint8Array(size);
+      next = Buffer.allocUnsafeSlow(size); // every byte is overwritten below (or the read throws)
       next.set(buf.subarray(pos), 0);
       await readExactly(this.fh, next.subarray(rest), fileAt, this.path);
     }
@@ -153,7 +153,8 @@ export class PackReader {
 
   /** Starts reading [at, at+length) into a fresh buffer with HEADROOM spare bytes in front. */
   #readAhead(at: number, length: number): void {
-    const buf = new Uint8Array(HEADROOM + length);
+    // Not zero-filled: only the part the read fills (and the tail copied in front) is ever exposed.
+    const buf = Buffer.allocUnsafeSlow(HEADROOM + length);
     const done = readExactly(this.fh, buf.subarray(HEADROOM), at, this.path);
     done.catch(() => undefined); // awaited by the next refill; this only keeps it from being unhandled
     this.#ahead = { at, length, buf, done };
