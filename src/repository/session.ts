@@ -165,11 +165,6 @@ export class WriterSession {
     return pointInfo(manifest);
   }
 
-  /** Durable length of a pack for a manifest's pack table. */
-  validLength(key: string): number {
-    return this.packInfo.get(key)?.validLength ?? 0;
-  }
-
   /** Waits for writes, releases the lock. Packs of a session that committed nothing are deleted. */
   async close(): Promise<void> {
     if (this.#closed) return;
