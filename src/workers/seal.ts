@@ -16,6 +16,7 @@ import { openBlob, sealBlob, sealInto } from './cipher/aes-gcm.js';
 import {
   compressBlock,
   compressTransient,
+  copyBytes,
   decompressBlock,
   type CompressOptions,
 } from './codecs/block-codec.js';
@@ -74,7 +75,7 @@ export function sealBlock(data: Uint8Array, opts: SealOptions): SealedBlob {
       identity,
       codec,
       rawLength,
-      payload: payload === data ? data.slice() : payload,
+      payload: payload === data ? copyBytes(data) : payload,
       nonce: undefined,
     };
   }

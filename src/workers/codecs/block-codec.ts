@@ -88,7 +88,8 @@ export function compressBlock(
 ): CompressedBlock {
   const r = compressTransient(level, input, options);
   if (r.codec === CodecId.none || r.codec === CodecId.lz4) return r; // LZ4 output is already fresh
-  return { codec: r.codec, data: r.data.slice() };
+  // Uint8Array#slice copies; Buffer#slice (zstd scratch may be a Buffer) would return a view.
+  return { codec: r.codec, data: copyBytes(r.data) };
 }
 
 /**
@@ -115,4 +116,9 @@ export function decompressBlock(codec: CodecIdValue, src: Uint8Array, rawLength:
     default:
       throw dmError('DM_ERR_CODEC', `unknown codec id ${String(codec)}`, { field: 'codec' });
   }
+}
+
+/** An owned copy of `bytes`, whatever its class (Buffer#slice is a view, Uint8Array#slice a copy). */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  return Uint8Array.prototype.slice.call(bytes);
 }
