@@ -52,9 +52,9 @@ function keyedHasher(key: Uint8Array): Blake3Hasher {
 
 /** 32-byte identity of `data`: keyed BLAKE3 when `key` (32 bytes) is given, plain BLAKE3 otherwise. */
 export function blockIdentity(data: Uint8Array, key?: Uint8Array): Uint8Array {
-  if (key === undefined) return blake3(data);
+  if (key === undefined) return blake3(asBuffer(data));
   const hasher = keyedHasher(key);
-  hasher.update(data);
+  hasher.update(asBuffer(data));
   return hasher.digestBuffer();
 }
 
