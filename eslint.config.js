@@ -63,7 +63,7 @@ export default tseslint.config(
     // The byte format is pure: encode/decode only, no I/O and nothing else from src but the error catalog.
     files: ['src/repository/format/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['../*.js', '../*/**', '!../../errors.js', 'node:fs', 'node:fs/*'], message: 'repository/format is pure: only errors.ts and its own files' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['../*.js', '../[a-z]*/**', '../../*.js', '!../../errors.js', ...layers.filter((l) => l !== 'core').map((l) => `../../${l}/**`), 'node:fs', 'node:fs/*'], message: 'repository/format is pure: only errors.ts, core/ and its own files' }] }],
     },
   },
   {

@@ -1,22 +1,7 @@
 /** Little-endian field helpers and the CRC-32C used by every repository structure. Pure. */
 import { crc32c as nativeCrc32c } from '@node-rs/crc32';
 
-export function view(buf: Uint8Array): DataView {
-  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-}
-
-/** u64 LE as a number, or undefined above 2^53 (a forged size is never trusted). */
-export function readU64(dv: DataView, offset: number): number | undefined {
-  const lo = dv.getUint32(offset, true);
-  const hi = dv.getUint32(offset + 4, true);
-  if (hi >= 0x200000) return undefined;
-  return hi * 0x100000000 + lo;
-}
-
-export function writeU64(dv: DataView, offset: number, value: number): void {
-  dv.setUint32(offset, value >>> 0, true);
-  dv.setUint32(offset + 4, Math.floor(value / 0x100000000), true);
-}
+export { dataView as view, readU64, writeU64 } from '../../core/little-endian.js';
 
 /** CRC-32C (Castagnoli); `seed` continues an earlier CRC so header + payload need no concatenation. */
 export function crc32c(bytes: Uint8Array, seed?: number): number {
