@@ -6,7 +6,9 @@
  * Restore (`full: false`) trusts the cheaper proofs: the header CRC always; for a plain frame the
  * frame CRC; for an encrypted frame the GCM tag instead (it covers payload, identity, codec and
  * length, so the CRC adds nothing). It skips the re-hash, the slowest step. Verify (`full: true`)
- * checks everything, re-hash included (that also catches a writer that sealed wrong bytes).
+ * re-hashes every decoded block against its 256-bit identity (that also catches a writer that
+ * sealed wrong bytes), plus GCM when encrypted; the frame CRC over the payload would detect nothing
+ * more (every header byte is under the header CRC), so it is skipped there: ~0.3 ms per MiB.
  */
 import type { CodecIdValue } from '../core/blob.js';
 import { blobAad } from '../core/blob.js';
@@ -34,7 +36,7 @@ export function checkFrame(
   const at = { file, offset: f.offset };
   if (opts.expected && !bytesEqual(opts.expected, f.header.identity))
     throw dmError('DM_ERR_REPO_CORRUPT', 'the frame at this offset is not the blob the manifest names', at);
-  if ((opts.full || !f.header.encrypted) && !frameCrcMatches(f.headerBytes, f.payload))
+  if (!opts.full && !f.header.encrypted && !frameCrcMatches(f.headerBytes, f.payload))
     throw dmError('DM_ERR_REPO_CHECKSUM', 'blob frame fails its CRC-32C', at);
   if (f.header.encrypted !== (keys.blobKey !== undefined))
     throw dmError(

@@ -3,9 +3,10 @@
  * synchronously (so callers learn their reference at once); the writes run one after another, with
  * no copy. Frames appended while a write is running are coalesced into the next one (one writev of
  * up to MAX_BATCH_FRAMES frames, contiguous in one pack): one syscall per frame kept the writer the
- * busiest stage. Each frame's `done` resolves once its batch is written. The first failure poisons the appender (restic's
- * pack.ErrBroken): that call rejects with the mapped I/O error (e.g. DM_ERR_IO_NOSPACE), and every
- * later call with DM_ERR_REPO_WRITER_BROKEN. Packs roll over at `packLimit` bytes.
+ * busiest stage. Each frame's `done` resolves once its batch is written. The first failure
+ * poisons the appender (restic's pack.ErrBroken): the first frame of the failed write rejects with
+ * the mapped I/O error (e.g. DM_ERR_IO_NOSPACE), every other frame and later call with
+ * DM_ERR_REPO_WRITER_BROKEN. Packs roll over at `packLimit` bytes.
  */
 import { dmError, fromSystemError } from '../errors.js';
 import { PACK_HEADER_SIZE } from './format/constants.js';
