@@ -98,11 +98,13 @@ export async function api(): Promise<typeof Api> {
 
 export interface Measured {
   readonly wallMs: number;
+  /** User + system CPU seconds. */
+  readonly cpuS: number;
   readonly peakRssMiB: number;
   readonly stdout: string;
 }
 
-/** Runs a command under `/usr/bin/time -v`: wall time and peak RSS; throws when it fails. */
+/** Runs a command under `/usr/bin/time -v`: wall time, CPU time and peak RSS; throws when it fails. */
 export function measureCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Measured {
   const t = performance.now();
   const r = spawnSync('/usr/bin/time', ['-v', cmd, ...args], {
@@ -113,8 +115,13 @@ export function measureCommand(cmd: string, args: string[], env: NodeJS.ProcessE
   const wallMs = performance.now() - t;
   if (r.status !== 0)
     throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
-  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
-  return { wallMs, peakRssMiB: rss ? Math.round(Number(rss[1]) / 1024) : NaN, stdout: r.stdout };
+  const num = (re: RegExp) => Number(re.exec(r.stderr)?.[1] ?? NaN);
+  return {
+    wallMs,
+    cpuS: num(/User time \(seconds\): ([\d.]+)/) + num(/System time \(seconds\): ([\d.]+)/),
+    peakRssMiB: Math.round(num(/Maximum resident set size \(kbytes\): (\d+)/) / 1024),
+    stdout: r.stdout,
+  };
 }
 
 /** The compiled CLI (npm run build first). */

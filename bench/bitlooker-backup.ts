@@ -19,14 +19,14 @@
  * bar is NOT met: LZ4 at ~350 MiB/s per core on this compressible content puts the two-core
  * compute floor near 3 s (≈ 7× borg). --no-bitlooker on the same disk: 16.3 s, 4 GiB read.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSize } from '../src/core/size.js';
 import { generateDisk } from '../src/fixtures/index.js';
 import type { DiskManifest } from '../src/fixtures/index.js';
-import { MiB, OUT, arg, warm } from './backup-bench-util.js';
+import { MiB, OUT, arg, measureCommand, warm, type Measured } from './backup-bench-util.js';
 
 const runs = Math.max(1, Number(arg('runs', '2')));
 const size = parseSize(arg('size', '4GiB'));
@@ -119,34 +119,6 @@ function contenders(cli: string, image: string, passwordFile: string): Contender
   return all.filter((c) => !skip.has(c.name));
 }
 
-interface Measured {
-  readonly wallMs: number;
-  /** User + system CPU seconds of the command (all threads): steadier than wall time on a shared box. */
-  readonly cpuS: number;
-  readonly peakRssMiB: number;
-  readonly stdout: string;
-}
-
-/** `/usr/bin/time -v`: wall time, CPU time and peak RSS of one command; throws when it fails. */
-function measure(cmd: string, args: string[]): Measured {
-  const t = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-v', cmd, ...args], {
-    encoding: 'utf8',
-    maxBuffer: 64 * MiB,
-    env: { ...process.env, ...env },
-  });
-  const wallMs = performance.now() - t;
-  if (r.status !== 0)
-    throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
-  const num = (re: RegExp) => Number(re.exec(r.stderr)?.[1] ?? NaN);
-  return {
-    wallMs,
-    cpuS: num(/User time \(seconds\): ([\d.]+)/) + num(/System time \(seconds\): ([\d.]+)/),
-    peakRssMiB: Math.round(num(/Maximum resident set size \(kbytes\): (\d+)/) / 1024),
-    stdout: r.stdout,
-  };
-}
-
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -170,7 +142,7 @@ async function main(): Promise<void> {
       const { cmd, args } = c.prepare(repo);
       warm(image);
       loads.push(loadavg()[0]!);
-      const m = measure(cmd, args);
+      const m = measureCommand(cmd, args, env);
       results.get(c.name)!.push(m);
       console.error(
         `run ${run + 1}/${runs} ${c.name}: ${(m.wallMs / 1000).toFixed(2)} s, CPU ${m.cpuS.toFixed(1)} s, peak RSS ${m.peakRssMiB} MiB`,

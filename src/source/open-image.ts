@@ -7,6 +7,7 @@ import { dmError, fromSystemError } from '../errors.js';
 import type { DiskSource } from './disk-source.js';
 import { openRaw } from './raw-image.js';
 import { openVhdx, type VhdxInfo } from './vhdx/reader/vhdx-source.js';
+import { openRegularFile } from './regular-file.js';
 
 export interface OpenImageOptions {
   /** VHDX: replay an active log in memory (default true) or refuse with DM_ERR_VHDX_LOG_ACTIVE. */
@@ -26,12 +27,7 @@ const FOREIGN: readonly { magic: string; name: string }[] = [
 ];
 
 function sniff(path: string): string {
-  let fd: number;
-  try {
-    fd = fs.openSync(path, 'r');
-  } catch (err) {
-    throw fromSystemError(err, 'open', path);
-  }
+  const { fd } = openRegularFile(path);
   try {
     const head = Buffer.alloc(64);
     const n = fs.readSync(fd, head, 0, head.length, 0);

@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import { dmError, fromSystemError } from '../errors.js';
 import type { DiskSource, Extent } from './disk-source.js';
-import { checkedRange } from './vhdx/reader/range.js';
+import { checkedRange } from './range.js';
+import { openRegularFile } from './regular-file.js';
 
 export interface RawOpenOptions {
   /** Reads through the thread pool ('async', default) or blocking preads ('sync'). */
@@ -33,20 +34,8 @@ export class RawImage implements DiskSource {
   }
 
   static open(path: string, options: RawOpenOptions = {}): RawImage {
-    let fd: number;
-    try {
-      fd = fs.openSync(path, 'r');
-    } catch (err) {
-      throw fromSystemError(err, 'open', path);
-    }
-    try {
-      const st = fs.fstatSync(fd);
-      if (!st.isFile()) throw dmError('DM_ERR_IO_OPEN', 'not a regular file', { file: path });
-      return new RawImage(path, fd, st.size, options.io ?? 'async', options);
-    } catch (err) {
-      fs.closeSync(fd);
-      throw fromSystemError(err, 'open', path);
-    }
+    const { fd, stat } = openRegularFile(path);
+    return new RawImage(path, fd, stat.size, options.io ?? 'async', options);
   }
 
   async read(buf: Uint8Array, offset: number, length?: number, bufOffset = 0): Promise<void> {

@@ -16,19 +16,13 @@ import {
   verifyRepository,
 } from '../../src/repository/index.js';
 import { backupDisk } from './helpers/backup.js';
+import { codeOf } from './helpers/code-of.js';
 import { makeDisk } from './helpers/disk.js';
 import { cleanTempDirs, tempDir } from './helpers/tmp.js';
 
 afterAll(cleanTempDirs);
 
 const BS = 256 * 1024;
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  return p.then(
-    () => 'no error',
-    (err: { code?: string }) => err.code ?? String(err),
-  );
-}
 
 describe('concurrent writers', () => {
   it('two backup files at once: both commit and restore', async () => {

@@ -14,6 +14,7 @@ import {
   verifyRepository,
 } from '../../src/repository/index.js';
 import { backupDisk, writeDisk } from './helpers/backup.js';
+import { codeOf } from './helpers/code-of.js';
 import { makeDisk } from './helpers/disk.js';
 import { enospcAfter } from './helpers/faulty-io.js';
 import { cleanTempDirs, tempDir } from './helpers/tmp.js';
@@ -21,13 +22,6 @@ import { cleanTempDirs, tempDir } from './helpers/tmp.js';
 afterAll(cleanTempDirs);
 
 const BS = 256 * 1024;
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  return p.then(
-    () => 'no error',
-    (err: { code?: string }) => err.code ?? String(err),
-  );
-}
 
 describe('ENOSPC at the writer', () => {
   // Inside the first pack header, inside the first frame, a later frame, and the manifest only.

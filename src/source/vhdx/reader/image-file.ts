@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import { dmError, fromSystemError } from '../../../errors.js';
 import type { LogOverlay } from './log-overlay.js';
+import { openRegularFile } from '../../regular-file.js';
 
 export class ImageFile {
   overlay: LogOverlay | undefined;
@@ -25,20 +26,8 @@ export class ImageFile {
   }
 
   static open(path: string): ImageFile {
-    let fd: number;
-    try {
-      fd = fs.openSync(path, 'r');
-    } catch (err) {
-      throw fromSystemError(err, 'open', path);
-    }
-    try {
-      const st = fs.fstatSync(fd);
-      if (!st.isFile()) throw dmError('DM_ERR_IO_OPEN', 'not a regular file', { file: path });
-      return new ImageFile(path, fd, st.size, st.dev, st.ino);
-    } catch (err) {
-      fs.closeSync(fd);
-      throw fromSystemError(err, 'open', path);
-    }
+    const { fd, stat } = openRegularFile(path);
+    return new ImageFile(path, fd, stat.size, stat.dev, stat.ino);
   }
 
   close(): void {

@@ -12,7 +12,7 @@ import type { HeaderSlot } from './headers.js';
 import type { ImageFile } from './image-file.js';
 import type { LogReplayInfo } from './log-replay.js';
 import { openLayer } from './parent-chain.js';
-import { checkedRange, coalesce } from './range.js';
+import { checkedRange, coalesce } from '../../range.js';
 import type { IoMode, VhdxLayer } from './vhdx-layer.js';
 
 export interface VhdxOpenOptions {

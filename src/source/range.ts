@@ -1,6 +1,6 @@
 /** Shared DiskSource argument checks and extent coalescing (VHDX and raw sources). */
-import { dmError } from '../../../errors.js';
-import type { Extent } from '../../disk-source.js';
+import { dmError } from '../errors.js';
+import type { Extent } from './disk-source.js';
 
 /** Throws DM_ERR_SOURCE_RANGE / DM_ERR_ARG_INVALID for reads outside the disk or the buffer. */
 export function checkedRange(
