@@ -160,31 +160,9 @@ describe.each(goldens)('fixture $name', (g: Golden) => {
     const want = classify(g.allocation, g.virtualSize, GRAIN);
     expect(cellDiffs(ours, want, GRAIN)).toEqual([]);
   });
-
-  it('agrees with qemu-img map: ours present only inside qemu data ranges, never inside its holes', () => {
-    // qemu 7.2's vhdx driver has no block-status, so its map is one data:true range for the whole
-    // disk: a superset of what is really allocated. The check still holds, and bites if a future
-    // qemu reports holes.
-    const qemu = classify(
-      g.qemuMap.map((m) => ({
-        offset: m.start,
-        length: m.length,
-        kind: m.data ? ('present' as const) : ('zero' as const),
-      })),
-      g.virtualSize,
-      GRAIN,
-    );
-    const ours = classify(src.extents(), g.virtualSize, GRAIN);
-    const bad = ours.flatMap((k, c) => (k === 'present' && qemu[c] !== 'present' ? [c * GRAIN] : []));
-    expect(bad.slice(0, 8)).toEqual([]);
-    // The golden map itself covers the disk exactly (a malformed golden would make this vacuous).
-    const qemuExtents = g.qemuMap.map((m) => ({
-      offset: m.start,
-      length: m.length,
-      kind: String(m.data) as never,
-    }));
-    expect(extentContractProblems(qemuExtents, 0, g.virtualSize)).toEqual([]);
-  });
+  // No check against the golden `qemu-img map`: qemu 7.2's VHDX driver has no block status, so
+  // its map is one data range for the whole disk and could never disagree. The BAT-derived
+  // allocation above is the real check.
 });
 
 /** The extents of `all` restricted to [offset, offset+length). */
