@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isDmError } from '../../src/errors.js';
 import { analyzeDisk } from '../../src/volume/analyze.js';
-import { crc32 } from '../../src/volume/partitions/crc32.js';
+import { crc32 } from '../../src/core/crc32.js';
 import { readPartitionTable } from '../../src/volume/partitions/read-table.js';
 import { writeGpt, writeMbr } from './helpers/disk-builder.js';
 import { memorySource } from './helpers/sources.js';

@@ -3,7 +3,7 @@ import type { DiskSource } from '../../source/disk-source.js';
 import { dmError, isDmError } from '../../errors.js';
 import { ascii, readDisk, u32, u64 } from '../bytes.js';
 import type { ByteRange } from '../ranges.js';
-import { crc32 } from './crc32.js';
+import { crc32 } from '../../core/crc32.js';
 import type { Partition } from './types.js';
 
 /** Bounds from forged header fields: the array is 16 KiB normally; refuse anything absurd. */

@@ -1,7 +1,7 @@
 /** Test-only writers for MBR / EBR / GPT partition tables around volume images, in memory. */
 import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
-import { crc32 } from '../../../src/volume/partitions/crc32.js';
+import { crc32 } from '../../../src/core/crc32.js';
 
 export const FIXTURES = new URL('../../../native-fixtures/ntfs/', import.meta.url);
 
