@@ -135,16 +135,7 @@ export class VhdxLayer {
     inBlock: number,
     length: number,
   ): Promise<void> {
-    const bits = this.bitmaps.slice(block);
-    const ss = this.sectorSize;
-    const end = inBlock + length;
-    const lastSector = Math.ceil(end / ss);
-    let sector = Math.floor(inBlock / ss);
-    while (sector < lastSector) {
-      const bit = bitAt(bits, sector);
-      const stop = runEnd(bits, sector, lastSector, bit);
-      const from = Math.max(inBlock, sector * ss);
-      const to = Math.min(end, stop * ss);
+    for (const { bit, from, to } of this.bitmapRuns(block, inBlock, length)) {
       const at = bufOffset + from - inBlock;
       if (bit) {
         const p = this.readFile(buf, at, to - from, this.fileOffset(index) + from);
@@ -154,6 +145,24 @@ export class VhdxLayer {
       } else {
         buf.fill(0, at, at + to - from);
       }
+    }
+  }
+
+  /** Runs of equal sector-bitmap bits over [inBlock, inBlock+length) of a partially present block. */
+  private *bitmapRuns(
+    block: number,
+    inBlock: number,
+    length: number,
+  ): Generator<{ bit: number; from: number; to: number }> {
+    const bits = this.bitmaps.slice(block);
+    const ss = this.sectorSize;
+    const end = inBlock + length;
+    const lastSector = Math.ceil(end / ss);
+    let sector = Math.floor(inBlock / ss);
+    while (sector < lastSector) {
+      const bit = bitAt(bits, sector);
+      const stop = runEnd(bits, sector, lastSector, bit);
+      yield { bit, from: Math.max(inBlock, sector * ss), to: Math.min(end, stop * ss) };
       sector = stop;
     }
   }
@@ -196,21 +205,11 @@ export class VhdxLayer {
   }
 
   private *partialExtents(block: number, inBlock: number, length: number): Generator<Extent> {
-    const bits = this.bitmaps.slice(block);
-    const ss = this.sectorSize;
     const base = block * this.blockSize;
-    const end = inBlock + length;
-    const lastSector = Math.ceil(end / ss);
-    let sector = Math.floor(inBlock / ss);
-    while (sector < lastSector) {
-      const bit = bitAt(bits, sector);
-      const stop = runEnd(bits, sector, lastSector, bit);
-      const from = Math.max(inBlock, sector * ss);
-      const to = Math.min(end, stop * ss);
+    for (const { bit, from, to } of this.bitmapRuns(block, inBlock, length)) {
       if (bit) yield { offset: base + from, length: to - from, kind: 'present' };
       else if (this.parent) yield* this.parent.extents(base + from, to - from);
       else yield { offset: base + from, length: to - from, kind: 'absent' };
-      sector = stop;
     }
   }
 
