@@ -15,9 +15,9 @@
  */
 import { CodecId, type CodecIdValue, type CompressionLevel } from '../../core/blob.js';
 import { dmError } from '../../errors.js';
-import { lz4Compress, lz4Decode } from './lz4.js';
-import { rleDecode, rleEncodeInto } from './rle.js';
-import { zstdCompressScratch, zstdDecode } from './zstd.js';
+import { lz4CompressScratch, lz4DecodeInto } from './lz4.js';
+import { rleDecodeInto, rleEncodeInto } from './rle.js';
+import { zstdCompressScratch, zstdDecodeInto } from './zstd.js';
 
 /** Largest raw block the codecs accept when decoding (the biggest VHDX block; our grid max is 8 MiB). */
 export const MAX_RAW_LENGTH = 256 * 1024 * 1024;
@@ -45,7 +45,8 @@ function probeSaysIncompressible(input: Uint8Array): boolean {
   for (let q = 0; q < 4; q++) {
     const start = Math.floor((input.length * q) / 4) & ~0xfff;
     const slice = input.subarray(start, start + PROBE_SLICE);
-    if (lz4Compress(slice).length < PROBE_SLICE - PROBE_SLICE / 32) return false;
+    // Capped output: LZ4 gives up as soon as the sample cannot shrink by 1/32.
+    if (lz4CompressScratch(slice, PROBE_SLICE - PROBE_SLICE / 32 - 1)) return false;
   }
   return true;
 }
@@ -68,16 +69,12 @@ export function compressTransient(
     return n < 0 ? raw : { codec: CodecId.rle, data: rleScratch.subarray(0, n) };
   }
   if (options?.probe !== false && probeSaysIncompressible(input)) return raw;
-  let out: Uint8Array;
-  let codec: CodecIdValue;
   if (level === 'optimal') {
-    out = lz4Compress(input);
-    codec = CodecId.lz4;
-  } else {
-    out = zstdCompressScratch(input, level === 'high' ? ZSTD_LEVEL_HIGH : ZSTD_LEVEL_EXTREME);
-    codec = CodecId.zstd;
+    const out = lz4CompressScratch(input);
+    return out ? { codec: CodecId.lz4, data: out } : raw;
   }
-  return out.length < input.length ? { codec, data: out } : raw;
+  const out = zstdCompressScratch(input, level === 'high' ? ZSTD_LEVEL_HIGH : ZSTD_LEVEL_EXTREME);
+  return out.length < input.length ? { codec: CodecId.zstd, data: out } : raw;
 }
 
 /** Compresses `input` at `level`; `data` is owned by the caller (or is `input` itself when raw). */
@@ -87,9 +84,21 @@ export function compressBlock(
   options?: CompressOptions,
 ): CompressedBlock {
   const r = compressTransient(level, input, options);
-  if (r.codec === CodecId.none || r.codec === CodecId.lz4) return r; // LZ4 output is already fresh
+  if (r.codec === CodecId.none) return r;
   // Uint8Array#slice copies; Buffer#slice (zstd scratch may be a Buffer) would return a view.
   return { codec: r.codec, data: copyBytes(r.data) };
+}
+
+function checkRawLength(rawLength: number): void {
+  if (!Number.isSafeInteger(rawLength) || rawLength < 0 || rawLength > MAX_RAW_LENGTH) {
+    throw dmError('DM_ERR_CODEC', `raw length ${rawLength} is out of range`, { field: 'rawLength' });
+  }
+}
+
+function checkRawBlock(src: Uint8Array, rawLength: number): void {
+  if (src.length !== rawLength) {
+    throw dmError('DM_ERR_CODEC', `raw block is ${src.length} bytes, expected ${rawLength}`);
+  }
 }
 
 /**
@@ -98,21 +107,41 @@ export function compressBlock(
  * CodecId.none the result is `src` itself.
  */
 export function decompressBlock(codec: CodecIdValue, src: Uint8Array, rawLength: number): Uint8Array {
-  if (!Number.isSafeInteger(rawLength) || rawLength < 0 || rawLength > MAX_RAW_LENGTH) {
-    throw dmError('DM_ERR_CODEC', `raw length ${rawLength} is out of range`, { field: 'rawLength' });
+  checkRawLength(rawLength);
+  if (codec === CodecId.none) {
+    checkRawBlock(src, rawLength);
+    return src;
+  }
+  const out = Buffer.allocUnsafeSlow(rawLength); // every byte is written or the decode throws
+  decompressBlockInto(codec, src, rawLength, out);
+  return out;
+}
+
+/**
+ * decompressBlock into `out[0..rawLength)`, allocating nothing (restore and verify reuse one
+ * output buffer per thread). For CodecId.none the bytes are copied unless `out` is `src` itself.
+ */
+export function decompressBlockInto(
+  codec: CodecIdValue,
+  src: Uint8Array,
+  rawLength: number,
+  out: Uint8Array,
+): void {
+  checkRawLength(rawLength);
+  if (out.length < rawLength) {
+    throw dmError('DM_ERR_INTERNAL', `output of ${out.length} bytes is smaller than ${rawLength}`);
   }
   switch (codec) {
     case CodecId.none:
-      if (src.length !== rawLength) {
-        throw dmError('DM_ERR_CODEC', `raw block is ${src.length} bytes, expected ${rawLength}`);
-      }
-      return src;
+      checkRawBlock(src, rawLength);
+      if (out !== src) out.set(src);
+      return;
     case CodecId.rle:
-      return rleDecode(src, rawLength);
+      return rleDecodeInto(src, rawLength, out);
     case CodecId.lz4:
-      return lz4Decode(src, rawLength);
+      return lz4DecodeInto(src, rawLength, out);
     case CodecId.zstd:
-      return zstdDecode(src, rawLength);
+      return zstdDecodeInto(src, rawLength, out);
     default:
       throw dmError('DM_ERR_CODEC', `unknown codec id ${String(codec)}`, { field: 'codec' });
   }

@@ -100,6 +100,12 @@ function corrupt(message: string, offset: number): Error {
 /** Decodes `src`, which must expand to exactly `rawLength` bytes; throws DM_ERR_CODEC otherwise. */
 export function rleDecode(src: Uint8Array, rawLength: number): Uint8Array {
   const out = new Uint8Array(rawLength);
+  rleDecodeInto(src, rawLength, out);
+  return out;
+}
+
+/** rleDecode into `out[0..rawLength)` (the caller checked `out` is large enough). */
+export function rleDecodeInto(src: Uint8Array, rawLength: number, out: Uint8Array): void {
   const n = src.length;
   let pos = 0;
   let o = 0;
@@ -128,5 +134,4 @@ export function rleDecode(src: Uint8Array, rawLength: number): Uint8Array {
     o += count;
   }
   if (o !== rawLength) throw corrupt(`decodes to ${o} bytes, expected ${rawLength}`, n);
-  return out;
 }

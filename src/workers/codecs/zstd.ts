@@ -39,6 +39,13 @@ export function zstdCompressScratch(src: Uint8Array, level: number): Uint8Array 
 
 /** Decodes one or more frames to exactly `rawLength` bytes; throws DM_ERR_CODEC otherwise. */
 export function zstdDecode(src: Uint8Array, rawLength: number): Uint8Array {
+  const out = Buffer.allocUnsafeSlow(rawLength);
+  zstdDecodeInto(src, rawLength, out);
+  return out;
+}
+
+/** zstdDecode into `out[0..rawLength)` (the caller checked `out` is large enough). */
+export function zstdDecodeInto(src: Uint8Array, rawLength: number, into: Uint8Array): void {
   let size: number | null;
   try {
     size = zstd.getFrameContentSize(src);
@@ -50,9 +57,9 @@ export function zstdDecode(src: Uint8Array, rawLength: number): Uint8Array {
       offset: 0,
     });
   }
-  // Single-pass decode into a buffer of exactly rawLength: zstd uses it as its window, so a forged
+  // Single-pass decode into exactly rawLength bytes: zstd uses them as its window, so a forged
   // window size cannot make it allocate more, and any overrun fails with "destination too small".
-  const out = Buffer.allocUnsafeSlow(rawLength);
+  const out = Buffer.from(into.buffer, into.byteOffset, rawLength);
   let n: number;
   try {
     dctx ??= new zstd.DCtx();
@@ -63,5 +70,4 @@ export function zstdDecode(src: Uint8Array, rawLength: number): Uint8Array {
   if (n !== rawLength) {
     throw dmError('DM_ERR_CODEC', `zstd: decodes to ${n} bytes, expected ${rawLength}`);
   }
-  return out;
 }
