@@ -35,6 +35,14 @@ interface OpenPack {
 /** Frames per writev: well under IOV_MAX (1024) buffers, ≤ 32 MiB at 1 MiB blocks. */
 const MAX_BATCH_FRAMES = 32;
 
+/**
+ * Start an fsync in the background every this many bytes written. Linux keeps a backup's pack
+ * data in the page cache (here dirty_background_ratio is 10 % of 24 GiB), so one fsync at commit
+ * wrote all of it while the CPUs idled: 0.6 s of a 5 s backup of 714 MB (strace). Synced in steps
+ * while the pipeline runs, the commit's fsync finds at most a step left (as restore-sink does).
+ */
+const WRITEBACK_EVERY = 64 * 1024 * 1024;
+
 /** Frames waiting for one writev: contiguous in `pack` from `offset`. */
 interface Batch {
   readonly pack: OpenPack;
@@ -60,6 +68,8 @@ export class PackAppender {
   #surfaced = false;
   #newFiles = false;
   #batch: Batch | undefined;
+  #unsynced = 0;
+  #writeback: Promise<void> | undefined;
 
   constructor(
     private readonly io: RepoIo,
@@ -104,9 +114,10 @@ export class PackAppender {
     if (!batch || batch.started || batch.pack !== pack || batch.frames >= MAX_BATCH_FRAMES) {
       const buffers: Uint8Array[] = [];
       const fresh: { b?: Batch } = {};
-      const done = this.#enqueue(pack.path, () => {
+      const done = this.#enqueue(pack.path, async () => {
         fresh.b!.started = true;
-        return pack.file!.writev(buffers, offset);
+        await pack.file!.writev(buffers, offset);
+        this.#wrote(pack, buffers);
       });
       batch = fresh.b = { pack, offset, buffers, frames: 0, started: false, done };
       this.#batch = batch;
@@ -132,6 +143,7 @@ export class PackAppender {
   /** Waits for every queued write, then fsyncs the packs written since the last flush. */
   async flush(): Promise<void> {
     await this.#enqueue('packs', async () => {
+      await this.#writeback;
       for (const p of this.#packs) {
         if (p.file && p.durable !== p.length) {
           await p.file.sync();
@@ -147,6 +159,7 @@ export class PackAppender {
 
   async close(): Promise<void> {
     await this.#tail.catch(() => undefined);
+    await this.#writeback;
     for (const p of this.#packs) {
       await p.file?.close().catch(() => undefined);
       p.file = undefined;
@@ -177,6 +190,22 @@ export class PackAppender {
       }
     });
     return pack;
+  }
+
+  /** Counts a finished write; starts a background fsync of `pack` once enough is unsynced. */
+  #wrote(pack: OpenPack, buffers: readonly Uint8Array[]): void {
+    for (const b of buffers) this.#unsynced += b.length;
+    if (this.#unsynced < WRITEBACK_EVERY || this.#writeback || !pack.file) return;
+    this.#unsynced = 0;
+    // Only starts writeback: `durable` still moves at flush, which fsyncs again (cheaply by then).
+    // A failure poisons the appender like a failed write (the next call or flush reports it).
+    this.#writeback = pack.file.sync().then(
+      () => void (this.#writeback = undefined),
+      (err: unknown) => {
+        this.#error ??= fromSystemError(err, 'write', pack.path);
+        this.#writeback = undefined;
+      },
+    );
   }
 
   #enqueue(file: string, op: () => Promise<void>): Promise<void> {
