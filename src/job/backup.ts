@@ -43,7 +43,7 @@ export interface BackupStats {
   readonly transferredBytes: number;
   /** Bytes this backup added to the repository (frames incl. headers). */
   readonly backupSizeBytes: number;
-  /** Bytes read ÷ raw bytes of new blobs (zero and duplicate blocks cost nothing). */
+  /** Bytes of the blocks read ÷ raw bytes of new blobs (zero and duplicate blocks cost nothing). */
   readonly dedupeRatio: number;
   /** Raw bytes of new blobs ÷ their stored payload bytes. */
   readonly compressionRatio: number;
@@ -118,7 +118,7 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
       readBytes: c.readBytes,
       transferredBytes: c.transferredBytes,
       backupSizeBytes: run.storedBytes,
-      dedupeRatio: ratio(c.readBytes, c.storedRawBytes),
+      dedupeRatio: ratio(c.blockBytes, c.storedRawBytes),
       compressionRatio: ratio(c.storedRawBytes, c.transferredBytes),
       durationMs: Math.round(performance.now() - started),
       processingRateBytesPerSec: Math.round(c.readBytes / Math.max(run.pipeline.durationMs / 1000, 1e-6)),

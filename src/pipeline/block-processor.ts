@@ -54,7 +54,10 @@ export interface ProcessorOptions {
 
 /** Counters in the units of design.md §3.1 (bytes) plus block counts. */
 export interface ProcessorCounters {
+  /** Bytes read from the source (large BitLooker-zeroed ranges inside a block are not read). */
   readBytes: number;
+  /** Bytes of the blocks read (what is hashed, deduped and compressed). */
+  blockBytes: number;
   zeroBlocks: number;
   zeroReadBlocks: number;
   skippedBlocks: number;
@@ -72,6 +75,7 @@ export interface ProcessorCounters {
 export class BlockProcessor extends Writable {
   readonly counters: ProcessorCounters = {
     readBytes: 0,
+    blockBytes: 0,
     zeroBlocks: 0,
     zeroReadBlocks: 0,
     skippedBlocks: 0,
@@ -98,8 +102,10 @@ export class BlockProcessor extends Writable {
     if (this.#error) return callback(this.#error);
     try {
       const net = this.o.clocks.network;
-      if (item.kind === 'read') this.#onBlock(item.index, item.buffer, item.length);
-      else net.time(() => this.#onRun(item.kind, item.first, item.count));
+      if (item.kind === 'read') {
+        this.counters.readBytes += item.bytesRead;
+        this.#onBlock(item.index, item.buffer, item.length);
+      } else net.time(() => this.#onRun(item.kind, item.first, item.count));
       if (this.#batch.length >= this.o.batchSize || (this.#batch.length > 0 && this.o.ring.waiting > 0))
         this.#dispatch();
     } catch (err) {
@@ -142,7 +148,7 @@ export class BlockProcessor extends Writable {
   }
 
   #onBlock(index: number, buffer: Uint8Array, length: number): void {
-    this.counters.readBytes += length;
+    this.counters.blockBytes += length;
     const zero = this.o.clocks.proxy.time(() => isAllZero(buffer.subarray(0, length)));
     if (zero) {
       this.o.target.putZero(index);

@@ -10,11 +10,14 @@ import { Readable } from 'node:stream';
 import type { PlanItem, ReadItem, RunItem } from '../plan/planner.js';
 import type { DiskSource } from '../source/disk-source.js';
 import type { BufferRing } from './buffer-ring.js';
+import { readKept } from './read-kept.js';
 import type { BusyClock } from './stats.js';
 
 /** A planned block that has been read: its bytes are `buffer[0..length)`, filter ranges zeroed. */
 export interface ReadBlock extends ReadItem {
   readonly buffer: Uint8Array;
+  /** Bytes actually read from the source (less than `length` when large zero ranges were skipped). */
+  readonly bytesRead: number;
 }
 
 export type StreamItem = ReadBlock | RunItem;
@@ -81,12 +84,12 @@ export class BlockReader extends Readable {
   async #readBlock(item: ReadItem): Promise<ReadBlock> {
     const buffer = await this.ring.acquire(); // FIFO: buffers are granted in plan order
     this.clock.begin();
+    let bytesRead: number;
     try {
-      await this.source.read(buffer, item.offset, item.length, 0);
+      bytesRead = await readKept(this.source, buffer, item);
     } finally {
       this.clock.end();
     }
-    if (item.zero) for (const z of item.zero) buffer.fill(0, z.offset, z.offset + z.length);
-    return { ...item, buffer };
+    return { ...item, buffer, bytesRead };
   }
 }

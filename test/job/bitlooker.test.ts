@@ -170,9 +170,10 @@ describe('BitLooker backup of a generated NTFS guest disk', () => {
         expect(bl.usedBytes).toBe(manifest.volume.usedClusters * manifest.volume.clusterSize);
       });
 
-      it('reads exactly the planned blocks: ≈ bytes in use, far below the allocated size', () => {
+      it('reads only the planned blocks, minus their large zeroed ranges: ≈ bytes in use', () => {
         const { readBytes } = r.result.stats;
-        expect(readBytes).toBe(plannedReadBytes);
+        // Large BitLooker-zeroed ranges inside planned blocks are not read (pipeline/read-kept.ts).
+        expect(readBytes).toBeLessThan(plannedReadBytes);
         const kept = source.length - r.result.bitlooker.skippedBytes;
         // Kept runs: each can drag in at most one partial block at either end.
         const runs = skip.length + 1;

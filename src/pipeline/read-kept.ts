@@ -1,0 +1,37 @@
+/**
+ * Reads one planned block, skipping the I/O for large ranges a filter zeroes anyway (free
+ * clusters and excluded files inside a partly used block): BitLooker's 4 GiB fixtures disk read
+ * 2.24 GiB of whole blocks for 1.48 GiB of wanted bytes. Zero ranges shorter than MIN_SKIP are
+ * read through (one larger read beats two syscalls); every zero range is zeroed after the reads,
+ * so the block's bytes are the same either way.
+ */
+import { normalizeRanges } from '../plan/ranges.js';
+import type { ByteRange } from '../plan/ranges.js';
+import type { ReadItem } from '../plan/planner.js';
+import type { DiskSource } from '../source/disk-source.js';
+
+/** Smallest zero range whose bytes are not read. */
+export const MIN_SKIP = 64 * 1024;
+
+/** The parts of [0, length) to read: everything but zero ranges of at least MIN_SKIP bytes. */
+export function rangesToRead(length: number, zero: readonly ByteRange[] | undefined): ByteRange[] {
+  if (!zero || zero.length === 0) return [{ offset: 0, length }];
+  const out: ByteRange[] = [];
+  let at = 0;
+  for (const z of normalizeRanges(zero)) {
+    if (z.length < MIN_SKIP) continue;
+    const start = Math.min(z.offset, length);
+    if (start > at) out.push({ offset: at, length: start - at });
+    at = Math.max(at, Math.min(z.offset + z.length, length));
+  }
+  if (at < length) out.push({ offset: at, length: length - at });
+  return out;
+}
+
+/** Fills `buffer[0..item.length)` with the block's bytes, zero ranges zeroed; returns bytes read. */
+export async function readKept(source: DiskSource, buffer: Uint8Array, item: ReadItem): Promise<number> {
+  const parts = rangesToRead(item.length, item.zero);
+  await Promise.all(parts.map((p) => source.read(buffer, item.offset + p.offset, p.length, p.offset)));
+  if (item.zero) for (const z of item.zero) buffer.fill(0, z.offset, z.offset + z.length);
+  return parts.reduce((sum, p) => sum + p.length, 0);
+}
