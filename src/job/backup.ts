@@ -8,7 +8,8 @@ import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { dmError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
-import { createEngine } from '../pipeline/create-engine.js';
+import { engineOn, startPool } from '../pipeline/create-engine.js';
+import type { BlockPool } from '../workers/pool.js';
 import { runPipeline } from '../pipeline/run-pipeline.js';
 import type { PipelineResult } from '../pipeline/run-pipeline.js';
 import type { Bottleneck } from '../pipeline/stats.js';
@@ -93,67 +94,73 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   const progress = throttledProgress('backup', o.onProgress);
   progress('open', 0, 0);
   if (o.signal?.aborted) throw dmError('DM_ERR_ABORTED', 'backup was aborted');
-  const source = await openImage(o.image, { io: o.tuning.readIo });
+  // Started first: the workers load while the image, the repository and the volumes are opened.
+  const pool = startPool(o.threads, o.tuning.maxInFlight);
   try {
-    const repo = await openRepository(o.repo, {
-      create: true,
-      ...(o.password !== undefined ? { password: o.password } : {}),
-      ...(o.kdfCost !== undefined ? { scryptLogN: o.kdfCost } : {}),
-    });
-    const backupFile = backupFileFor(o.job, o.perVm ? o.vm : undefined);
-    const type = await pointType(repo, o, backupFile);
-    progress('analyze', 0, 0);
-    const bl = await planBitLooker(source, {
-      enabled: o.bitlooker,
-      exclude: o.exclude,
-      excludeSwap: o.excludeSwap,
-      ...(o.signal ? { signal: o.signal } : {}),
-    });
-    warnings.push(...bl.warnings);
-    const withBitLooker = { ...o, filters: [...o.filters, ...bl.filters] };
-    const run = await backupDisk(repo, withBitLooker, source, backupFile, type, progress);
-    const c = run.pipeline.counters;
-    const stats: BackupStats = {
-      processedBytes: source.virtualSize,
-      readBytes: c.readBytes,
-      transferredBytes: c.transferredBytes,
-      backupSizeBytes: run.storedBytes,
-      dedupeRatio: ratio(c.blockBytes, c.storedRawBytes),
-      compressionRatio: ratio(c.storedRawBytes, c.transferredBytes),
-      durationMs: Math.round(performance.now() - started),
-      processingRateBytesPerSec: Math.round(c.readBytes / Math.max(run.pipeline.durationMs / 1000, 1e-6)),
-      bottleneck: run.pipeline.bottleneck,
-      blocks: {
-        total: blockGrid(source.virtualSize, o.blockSize).blockCount,
-        read: c.zeroReadBlocks + c.duplicateBlocks + c.storedBlocks,
-        zero: c.zeroBlocks,
-        skipped: c.skippedBlocks,
-        duplicate: c.duplicateBlocks,
-        stored: c.storedBlocks,
-      },
-    };
-    progress('done', source.virtualSize, source.virtualSize);
-    return {
-      job: o.job,
-      points: [{ id: run.pointId, vm: o.vm, disk: o.diskIndex, type, backupFile }],
-      stats,
-      tasks: [
-        {
-          vm: o.vm,
-          disk: o.diskIndex,
-          proxy: hostname(),
-          // The image is read straight from the file system, like Hyper-V on-host backup.
-          transportMode: 'direct',
-          readBytes: c.readBytes,
-          durationMs: Math.round(run.pipeline.durationMs),
-          status: warnings.length > 0 ? 'warning' : 'success',
+    const source = await openImage(o.image, { io: o.tuning.readIo });
+    try {
+      const repo = await openRepository(o.repo, {
+        create: true,
+        ...(o.password !== undefined ? { password: o.password } : {}),
+        ...(o.kdfCost !== undefined ? { scryptLogN: o.kdfCost } : {}),
+      });
+      const backupFile = backupFileFor(o.job, o.perVm ? o.vm : undefined);
+      const type = await pointType(repo, o, backupFile);
+      progress('analyze', 0, 0);
+      const bl = await planBitLooker(source, {
+        enabled: o.bitlooker,
+        exclude: o.exclude,
+        excludeSwap: o.excludeSwap,
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
+      warnings.push(...bl.warnings);
+      const withBitLooker = { ...o, filters: [...o.filters, ...bl.filters] };
+      const run = await backupDisk(repo, withBitLooker, source, backupFile, type, progress, pool);
+      const c = run.pipeline.counters;
+      const stats: BackupStats = {
+        processedBytes: source.virtualSize,
+        readBytes: c.readBytes,
+        transferredBytes: c.transferredBytes,
+        backupSizeBytes: run.storedBytes,
+        dedupeRatio: ratio(c.blockBytes, c.storedRawBytes),
+        compressionRatio: ratio(c.storedRawBytes, c.transferredBytes),
+        durationMs: Math.round(performance.now() - started),
+        processingRateBytesPerSec: Math.round(c.readBytes / Math.max(run.pipeline.durationMs / 1000, 1e-6)),
+        bottleneck: run.pipeline.bottleneck,
+        blocks: {
+          total: blockGrid(source.virtualSize, o.blockSize).blockCount,
+          read: c.zeroReadBlocks + c.duplicateBlocks + c.storedBlocks,
+          zero: c.zeroBlocks,
+          skipped: c.skippedBlocks,
+          duplicate: c.duplicateBlocks,
+          stored: c.storedBlocks,
         },
-      ],
-      warnings,
-      bitlooker: bl.summary,
-    };
+      };
+      progress('done', source.virtualSize, source.virtualSize);
+      return {
+        job: o.job,
+        points: [{ id: run.pointId, vm: o.vm, disk: o.diskIndex, type, backupFile }],
+        stats,
+        tasks: [
+          {
+            vm: o.vm,
+            disk: o.diskIndex,
+            proxy: hostname(),
+            // The image is read straight from the file system, like Hyper-V on-host backup.
+            transportMode: 'direct',
+            readBytes: c.readBytes,
+            durationMs: Math.round(run.pipeline.durationMs),
+            status: warnings.length > 0 ? 'warning' : 'success',
+          },
+        ],
+        warnings,
+        bitlooker: bl.summary,
+      };
+    } finally {
+      await source.close();
+    }
   } finally {
-    await source.close();
+    await pool?.close();
   }
 }
 
@@ -184,6 +191,7 @@ async function backupDisk(
   backupFile: string,
   type: 'full' | 'incremental',
   progress: (phase: string, done: number, total: number) => void,
+  pool: BlockPool | undefined,
 ): Promise<DiskRun> {
   const grid = blockGrid(source.virtualSize, o.blockSize);
   const writer = await beginPoint(repo, {
@@ -194,10 +202,9 @@ async function backupDisk(
     blockSize: o.blockSize,
     type,
   });
-  const engine = createEngine(
+  const engine = engineOn(
     { level: o.compression, identityKey: writer.keys.identityKey, blobKey: writer.keys.blobKey },
-    o.threads,
-    o.tuning.maxInFlight,
+    pool,
   );
   try {
     const result = await runPipeline({

@@ -3,10 +3,21 @@
  * tiny disks, single-thread baselines). A raw worker_threads engine was measured against the pool
  * (bench/backup-raw-pipeline.ts, 1 GiB, 2 threads): it used 8–10 % more CPU per byte; removed.
  */
+import { BlockPool } from '../workers/pool.js';
 import { inlineEngine } from './inline-engine.js';
 import { poolEngine } from './pool-engine.js';
 import type { SealConfig, SealEngine } from './seal-engine.js';
 
-export function createEngine(config: SealConfig, threads: number, maxInFlight: number): SealEngine {
-  return threads <= 0 ? inlineEngine(config) : poolEngine(config, threads, maxInFlight);
+/**
+ * Starts the compute threads ahead of the engine: a job starts them first thing, so the workers
+ * load their modules while the main thread opens the image, the repository (scrypt) and analyses
+ * the volumes. Undefined for `threads` 0 (inline).
+ */
+export function startPool(threads: number, maxInFlight: number): BlockPool | undefined {
+  return threads <= 0 ? undefined : new BlockPool({ threads, maxInFlight });
+}
+
+/** An engine on `pool` (started by startPool; its owner closes it), or inline without one. */
+export function engineOn(config: SealConfig, pool: BlockPool | undefined): SealEngine {
+  return pool ? poolEngine(config, pool, false) : inlineEngine(config);
 }

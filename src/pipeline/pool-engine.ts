@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { IDENTITY_BYTES, NONCE_BYTES } from '../core/blob.js';
-import { BlockPool } from '../workers/pool.js';
+import type { BlockPool } from '../workers/pool.js';
 import type { BlockSlot } from '../workers/buffer-ring.js';
 import type { BlockJob, EngineResult, HashedJob, SealConfig, SealEngine, SealedJob } from './seal-engine.js';
 
@@ -20,10 +20,10 @@ function packed(parts: (Uint8Array | undefined)[], width: number): Uint8Array | 
   return out;
 }
 
-export function poolEngine(config: SealConfig, threads: number, maxInFlight: number): SealEngine {
-  const pool = new BlockPool({ threads, maxInFlight });
+/** An engine on `pool`; `owned`: close() closes the pool too. */
+export function poolEngine(config: SealConfig, pool: BlockPool, owned: boolean): SealEngine {
   return {
-    computeThreads: threads,
+    computeThreads: pool.threads,
     async hash(jobs): Promise<EngineResult<HashedJob>> {
       const t = performance.now();
       const slots = slotsOf(jobs);
@@ -81,6 +81,6 @@ export function poolEngine(config: SealConfig, threads: number, maxInFlight: num
         computeMs: performance.now() - t,
       };
     },
-    close: () => pool.close(),
+    close: () => (owned ? pool.close() : Promise.resolve()),
   };
 }
