@@ -101,9 +101,10 @@ export class BlockPool extends EventEmitter {
       minThreads: o.threads,
       maxThreads: o.threads,
       // Not piscina's default 'sync': its Atomics.wait loop keeps the worker's event loop from
-      // turning, and Node 20 runs N-API finalizers from the event loop, so every lz4-napi output
-      // Buffer stayed allocated (RSS grew ~1 MiB per block: 1.15 GB after 800 blocks; 'async':
-      // flat at ~200 MiB, bench/pool-throughput.ts).
+      // turning, and Node 20 runs N-API finalizers from the event loop, so every output Buffer of
+      // lz4-napi (our first LZ4 codec) stayed allocated (RSS grew ~1 MiB per block: 1.15 GB after
+      // 800 blocks; 'async': flat at ~200 MiB, bench/pool-throughput.ts). The codecs now write
+      // into our buffers; 'sync' and 'async' measured the same since, so the guard stays.
       atomics: 'async',
       idleTimeout: 60_000, // keep threads warm between jobs; churn costs startup and JIT warm-up
     });
