@@ -28,7 +28,8 @@ function forbiddenFor(layer) {
   const ok = new Set([layer, ...(allowed[/** @type {keyof typeof allowed} */ (layer)] ?? [])]);
   const groups = layers.filter((l) => !ok.has(l)).map((l) => `**/${l}/**`);
   // Workers seal blobs in the repository's byte format, which is pure (no I/O) and safe to share.
-  if (layer === 'workers') groups.push('!**/repository/format/**');
+  // Both lines: gitignore semantics cannot re-include a file whose parent folder is excluded.
+  if (layer === 'workers') groups.push('!**/repository/format', '!**/repository/format/**');
   return groups;
 }
 

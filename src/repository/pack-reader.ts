@@ -57,6 +57,11 @@ export class PackReader {
     }
   }
 
+  /** The open descriptor, for worker threads that read runs themselves (valid until `close`). */
+  get fd(): number {
+    return this.fh.fd;
+  }
+
   close(): Promise<void> {
     return this.fh.close();
   }

@@ -13,6 +13,11 @@ export type RestoreFormat = 'raw' | 'vhdx';
 
 export interface RestoreSink {
   write(data: Uint8Array, offset: number): Promise<void>;
+  /**
+   * Raw sinks: the temp file's descriptor and path, for worker threads that pwrite blocks
+   * themselves (they report the bytes through `wrote`, which keeps the background writeback going).
+   */
+  readonly direct?: { readonly fd: number; readonly path: string; wrote(bytes: number): void };
   finish(): Promise<void>;
   discard(): Promise<void>;
 }
@@ -40,7 +45,19 @@ async function rawSink(out: string, tmp: string, virtualSize: number): Promise<R
   let unsynced = 0;
   let syncing: Promise<void> | undefined;
   let syncError: unknown;
+  const wrote = (bytes: number) => {
+    unsynced += bytes;
+    if (unsynced >= WRITEBACK_EVERY && !syncing && !closed) {
+      unsynced = 0;
+      // Not awaited: a failure is kept and thrown by finish (the output never appears).
+      syncing = fh.datasync().then(
+        () => void (syncing = undefined),
+        (err: unknown) => void ((syncError ??= err), (syncing = undefined)),
+      );
+    }
+  };
   return {
+    direct: { fd: fh.fd, path: tmp, wrote },
     async write(data, offset) {
       let done = 0;
       try {
@@ -51,15 +68,7 @@ async function rawSink(out: string, tmp: string, virtualSize: number): Promise<R
       } catch (err) {
         throw fromSystemError(err, 'write', tmp);
       }
-      unsynced += done;
-      if (unsynced >= WRITEBACK_EVERY && !syncing && !closed) {
-        unsynced = 0;
-        // Not awaited: a failure is kept and thrown by finish (the output never appears).
-        syncing = fh.datasync().then(
-          () => void (syncing = undefined),
-          (err: unknown) => void ((syncError ??= err), (syncing = undefined)),
-        );
-      }
+      wrote(done);
     },
     async finish() {
       try {

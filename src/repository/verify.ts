@@ -1,29 +1,27 @@
 /**
  * verifyRepository: the health check. Reads the config, every manifest, and every frame of every
  * referenced pack up to its committed length: checksums, decryption, decompression and a re-hash
- * against the identity. Returns a report; it throws only when it cannot start (no password).
- * Bytes past a pack's committed length are crash leftovers (warnings, cleaned by the next writer).
+ * against the identity. Returns a report; it throws only when it cannot start (no password) or is
+ * aborted. Bytes past a pack's committed length are crash leftovers (warnings, cleaned by the next
+ * writer). Packs are checked on worker threads by default (verify-parallel.ts), with `threads: 0`
+ * on the main thread (verify-pack.ts); the report is the same either way.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { ErrorCode } from '../errors.js';
-import { fromSystemError, isDmError } from '../errors.js';
-import { PACK_HEADER_SIZE } from './format/constants.js';
+import { fromSystemError } from '../errors.js';
 import { decodeConfig } from './format/config.js';
 import { loadPoints, listBackupFiles } from './catalog.js';
+import type { LoadedPoint } from './catalog.js';
 import { listDir } from './fs-util.js';
 import type { RepoHandle } from './handle.js';
 import { packKey, parsePackName, parsePointName, paths } from './layout.js';
-import { checkFrame, decodeFrame } from './blob-open.js';
-import { ParallelOpener, choosePool } from './parallel-open.js';
+import { choosePool } from './parallel-open.js';
 import type { DecodeOptions } from './parallel-open.js';
-import { PackReader } from './pack-reader.js';
+import { checkPacksOnWorkers } from './verify-parallel.js';
+import { checkPackOnMainThread, problemOf } from './verify-pack.js';
+import type { FrameRefs, PackOutcome, PackToCheck, VerifyProblem } from './verify-pack.js';
 
-export interface VerifyProblem {
-  readonly file: string;
-  readonly code: ErrorCode;
-  readonly message: string;
-}
+export type { VerifyProblem } from './verify-pack.js';
 
 export interface VerifyReport {
   readonly ok: boolean;
@@ -38,148 +36,107 @@ export interface VerifyReport {
   readonly warnings: string[];
 }
 
-function problemOf(file: string, err: unknown): VerifyProblem {
-  if (isDmError(err)) return { file, code: err.code, message: err.message };
-  return { file, code: 'DM_ERR_INTERNAL', message: String(err) };
-}
-
 /** Decoding can run on worker threads (DecodeOptions). */
 export type VerifyOptions = DecodeOptions;
 
-export async function verifyRepository(repo: RepoHandle, opts: VerifyOptions = {}): Promise<VerifyReport> {
-  const problems: VerifyProblem[] = [];
-  const warnings: string[] = [];
+/** A pack that is referenced but not on disk: its outcome without reading it. */
+function missing(pack: PackToCheck): PackOutcome {
   const damaged = new Set<string>();
-  let frames = 0;
-  let bytes = 0;
-  let packCount = 0;
-  try {
-    decodeConfig(new Uint8Array(await readFile(paths.config(repo.dir))), paths.config(repo.dir));
-  } catch (err) {
-    problems.push(problemOf(paths.config(repo.dir), fromSystemError(err, 'read', paths.config(repo.dir))));
-  }
-  const points = await loadPoints(repo, {
-    onDamaged: (file, err) => {
-      problems.push(problemOf(file, err));
-      damaged.add(parsePointName(basename(file)) ?? file);
-    },
-  });
-  const maxBlock = points.reduce((m, p) => Math.max(m, p.manifest.blockSize), 0);
-  const { pool, owned } = maxBlock > 0 ? choosePool(opts) : { pool: undefined, owned: false };
-  let currentFile = '';
-  const opener = pool ? new ParallelOpener(pool, maxBlock, () => currentFile) : undefined;
-  try {
-    for (const bf of await listBackupFiles(repo)) {
-      const mine = points.filter((p) => p.backupFile === bf);
-      // Committed extent of each pack, and which frames (pack key → offset → points) are referenced.
-      const extent = new Map<string, number>();
-      const refs = new Map<string, Map<number, { identity: Uint8Array; points: Set<string> }>>();
-      for (const p of mine) {
-        const keys = p.manifest.packs.map((pk) => packKey(pk.sessionId, pk.seq));
-        p.manifest.packs.forEach((pk, i) =>
-          extent.set(keys[i]!, Math.max(extent.get(keys[i]!) ?? 0, pk.validLength)),
-        );
-        for (const b of p.manifest.blobs) {
-          const byOffset = refs.get(keys[b.pack]!) ?? new Map();
-          refs.set(keys[b.pack]!, byOffset);
-          const r = byOffset.get(b.offset) ?? { identity: b.identity, points: new Set<string>() };
-          r.points.add(p.id);
-          byOffset.set(b.offset, r);
-        }
-      }
-      const onDisk = new Set((await listDir(paths.packs(repo.dir, bf))).map((n) => parsePackName(n)?.key));
-      for (const key of onDisk)
-        if (key && !extent.has(key))
-          warnings.push(`${bf}: pack ${key} is referenced by no point (crash leftover)`);
-      for (const [key, end] of extent) {
-        packCount++;
-        const file = paths.pack(repo.dir, bf, key);
-        const wanted = refs.get(key) ?? new Map();
-        const markAll = () => wanted.forEach((r) => r.points.forEach((id: string) => damaged.add(id)));
-        if (!onDisk.has(key)) {
-          problems.push({ file, code: 'DM_ERR_REPO_CORRUPT', message: 'pack is missing' });
-          markAll();
-          continue;
-        }
-        let reader: PackReader;
-        try {
-          reader = await PackReader.open(file);
-        } catch (err) {
-          problems.push(problemOf(file, err));
-          markAll();
-          continue;
-        }
-        try {
-          if ((await stat(file)).size > end) warnings.push(`${bf}: pack ${key} has an uncommitted tail`);
-          const keys = {
-            blobKey:
-              repo.keys && reader.header.encrypted ? repo.keys.deriveBlobKey(reader.header.salt) : undefined,
-            identityKey: repo.keys?.identityKey,
-          };
-          const seen = new Set<number>();
-          // Scan from the header; after a damaged frame header, resume at the next referenced frame.
-          const resumeAt = [...wanted.keys()].sort((a, b) => a - b);
-          let from = PACK_HEADER_SIZE;
-          while (from < end) {
-            let failedAt = -1;
-            try {
-              currentFile = file;
-              await reader.scanFrames(from, end, async (f) => {
-                failedAt = f.offset;
-                const r = wanted.get(f.offset);
-                const fail = (err: unknown) => {
-                  problems.push(problemOf(file, err));
-                  r?.points.forEach((id: string) => damaged.add(id));
-                };
-                frames++;
-                seen.add(f.offset);
-                failedAt = -1;
-                try {
-                  checkFrame(f, keys, file, { expected: r?.identity, full: true });
-                  if (opener?.fits(f)) {
-                    await opener.push(f, keys, (raw) => void (bytes += raw.length), fail);
-                    return;
-                  }
-                  bytes += decodeFrame(f, keys, file, true).length;
-                } catch (err) {
-                  fail(err);
-                }
-              });
-              break;
-            } catch (err) {
-              problems.push(problemOf(file, err));
-              const next = resumeAt.find((o) => o > Math.max(from, failedAt) && !seen.has(o));
-              if (next === undefined) break;
-              from = next;
-            }
-          }
-          for (const [offset, r] of wanted)
-            if (!seen.has(offset)) {
-              r.points.forEach((id: string) => damaged.add(id));
-              problems.push({
-                file,
-                code: 'DM_ERR_REPO_CORRUPT',
-                message: `no readable frame at offset ${offset}`,
-              });
-            }
-        } finally {
-          await opener?.flush();
-          await reader.close();
-        }
-      }
+  pack.wanted.forEach((r) => r.points.forEach((id) => damaged.add(id)));
+  const problems: VerifyProblem[] = [
+    { file: pack.file, code: 'DM_ERR_REPO_CORRUPT', message: 'pack is missing' },
+  ];
+  return { frames: 0, bytes: 0, problems, damaged, warnings: [] };
+}
+
+/** The referenced packs of one backup file, with their committed ends and referenced frames. */
+async function packsOf(repo: RepoHandle, bf: string, mine: LoadedPoint[], warnings: string[]) {
+  const extent = new Map<string, number>();
+  const refs = new Map<string, Map<number, FrameRefs>>();
+  for (const p of mine) {
+    const keys = p.manifest.packs.map((pk) => packKey(pk.sessionId, pk.seq));
+    p.manifest.packs.forEach((pk, i) =>
+      extent.set(keys[i]!, Math.max(extent.get(keys[i]!) ?? 0, pk.validLength)),
+    );
+    for (const b of p.manifest.blobs) {
+      const byOffset = refs.get(keys[b.pack]!) ?? new Map<number, FrameRefs>();
+      refs.set(keys[b.pack]!, byOffset);
+      const r = byOffset.get(b.offset) ?? { identity: b.identity, points: new Set<string>() };
+      r.points.add(p.id);
+      byOffset.set(b.offset, r);
     }
+  }
+  const onDisk = new Set((await listDir(paths.packs(repo.dir, bf))).map((n) => parsePackName(n)?.key));
+  for (const key of onDisk)
+    if (key && !extent.has(key))
+      warnings.push(`${bf}: pack ${key} is referenced by no point (crash leftover)`);
+  return [...extent].map(([key, end]) => ({
+    onDisk: onDisk.has(key),
+    pack: {
+      file: paths.pack(repo.dir, bf, key),
+      end,
+      wanted: refs.get(key) ?? new Map<number, FrameRefs>(),
+      tailWarning: `${bf}: pack ${key} has an uncommitted tail`,
+    },
+  }));
+}
+
+export async function verifyRepository(repo: RepoHandle, opts: VerifyOptions = {}): Promise<VerifyReport> {
+  // The threads boot while the config and manifests load.
+  const { pool, owned } = choosePool(opts);
+  try {
+    const problems: VerifyProblem[] = [];
+    const warnings: string[] = [];
+    const damaged = new Set<string>();
+    try {
+      decodeConfig(new Uint8Array(await readFile(paths.config(repo.dir))), paths.config(repo.dir));
+    } catch (err) {
+      problems.push(problemOf(paths.config(repo.dir), fromSystemError(err, 'read', paths.config(repo.dir))));
+    }
+    const points = await loadPoints(repo, {
+      onDamaged: (file, err) => {
+        problems.push(problemOf(file, err));
+        damaged.add(parsePointName(basename(file)) ?? file);
+      },
+    });
+    const all: { onDisk: boolean; pack: PackToCheck }[] = [];
+    for (const bf of await listBackupFiles(repo))
+      all.push(
+        ...(await packsOf(
+          repo,
+          bf,
+          points.filter((p) => p.backupFile === bf),
+          warnings,
+        )),
+      );
+    const present = all.filter((p) => p.onDisk).map((p) => p.pack);
+    let checked: PackOutcome[];
+    if (pool) checked = await checkPacksOnWorkers(repo, present, pool, opts.signal);
+    else {
+      checked = [];
+      for (const pack of present) checked.push(await checkPackOnMainThread(repo, pack, opts.signal));
+    }
+    let frames = 0;
+    let bytes = 0;
+    for (const { onDisk, pack } of all) {
+      const out = onDisk ? checked.shift()! : missing(pack);
+      frames += out.frames;
+      bytes += out.bytes;
+      problems.push(...out.problems);
+      warnings.push(...out.warnings);
+      out.damaged.forEach((id) => damaged.add(id));
+    }
+    return {
+      ok: problems.length === 0,
+      points: points.length,
+      packs: all.length,
+      frames,
+      bytes,
+      damagedPoints: [...damaged].sort(),
+      problems,
+      warnings,
+    };
   } finally {
-    await opener?.flush().catch(() => undefined);
     if (owned) await pool?.close();
   }
-  return {
-    ok: problems.length === 0,
-    points: points.length,
-    packs: packCount,
-    frames,
-    bytes,
-    damagedPoints: [...damaged].sort(),
-    problems,
-    warnings,
-  };
 }

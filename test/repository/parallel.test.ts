@@ -7,14 +7,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDmError } from '../../src/errors.js';
 import { openRepository, restorePoint, verifyRepository } from '../../src/repository/index.js';
-import { BlockPool } from '../../src/workers/pool.js';
+import { FrameRunPool } from '../../src/workers/frame-run-pool.js';
 import { buildFixtureRepo, copyRepo, flipBit } from './helpers/fixture-repo.js';
 import type { FixtureRepo } from './helpers/fixture-repo.js';
 import { cleanTempDirs, tempDir } from './helpers/tmp.js';
 
-let pool: BlockPool;
+let pool: FrameRunPool;
 beforeAll(() => {
-  pool = new BlockPool({ threads: 2 });
+  pool = new FrameRunPool({ threads: 2 });
 });
 afterAll(async () => {
   await pool.close();

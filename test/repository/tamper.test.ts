@@ -9,12 +9,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDmError } from '../../src/errors.js';
 import { openRepository, restorePoint, verifyRepository } from '../../src/repository/index.js';
+import type { DecodeOptions } from '../../src/repository/parallel-open.js';
+import { DECODE_MODES, closeSharedPool } from './helpers/decode-modes.js';
 import { prng } from './helpers/disk.js';
 import { buildFixtureRepo, copyRepo, fileSize, flipBit, repoFiles } from './helpers/fixture-repo.js';
 import type { FixtureRepo } from './helpers/fixture-repo.js';
 import { cleanTempDirs, tempDir } from './helpers/tmp.js';
 
-afterAll(cleanTempDirs);
+afterAll(async () => {
+  await closeSharedPool();
+  await cleanTempDirs();
+});
 
 /** Offsets to damage in a file: its header bytes plus seeded random positions across the file. */
 function offsetsFor(name: string, size: number, seed: number): number[] {
@@ -31,7 +36,13 @@ async function exists(p: string): Promise<boolean> {
   );
 }
 
-async function damagedCase(fx: FixtureRepo, file: string, offset: number, bit: number) {
+async function damagedCase(
+  fx: FixtureRepo,
+  file: string,
+  offset: number,
+  bit: number,
+  decode: DecodeOptions,
+) {
   const dir = await tempDir('dm-tamper-');
   const repoDir = join(dir, 'repo');
   await copyRepo(fx.dir, repoDir);
@@ -46,14 +57,14 @@ async function damagedCase(fx: FixtureRepo, file: string, offset: number, bit: n
     expect(isDmError(err), where).toBe(true);
     return;
   }
-  const report = await verifyRepository(repo);
+  const report = await verifyRepository(repo, decode);
   expect(report.ok, where).toBe(false);
   expect(report.problems.length, where).toBeGreaterThan(0);
   let failures = 0;
   for (const [i, p] of fx.points.entries()) {
     const out = join(dir, `p${i}.raw`);
     try {
-      await restorePoint(repo, { vm: 'vm1', point: p.info.id, out });
+      await restorePoint(repo, { vm: 'vm1', point: p.info.id, out, ...decode });
       expect((await readFile(out)).equals(p.disk), where).toBe(true);
     } catch (err) {
       failures++;
@@ -64,10 +75,12 @@ async function damagedCase(fx: FixtureRepo, file: string, offset: number, bit: n
   if (file !== 'config') expect(failures, where).toBeGreaterThan(0);
 }
 
-describe.each([
-  { name: 'plain', password: undefined },
-  { name: 'encrypted', password: 'tamper-test-pw' },
-])('tampering ($name)', ({ password }) => {
+describe.each(
+  [
+    { name: 'plain', password: undefined },
+    { name: 'encrypted', password: 'tamper-test-pw' },
+  ].flatMap((c) => DECODE_MODES.map((m) => ({ ...c, ...m }))),
+)('tampering ($name, $mode)', ({ password, decode }) => {
   let fx: FixtureRepo;
   let files: string[];
 
@@ -84,7 +97,7 @@ describe.each([
 
   it('the undamaged repository verifies clean', async () => {
     const repo = await openRepository(fx.dir, password ? { password } : {});
-    const report = await verifyRepository(repo);
+    const report = await verifyRepository(repo, decode());
     expect(report.problems).toEqual([]);
     expect(report.frames).toBeGreaterThan(0);
   });
@@ -94,7 +107,7 @@ describe.each([
     for (const [fi, file] of files.entries()) {
       const size = await fileSize(join(fx.dir, file));
       for (const [oi, offset] of offsetsFor(file, size, fi * 100).entries()) {
-        await damagedCase(fx, file, offset, (fi + oi) % 8);
+        await damagedCase(fx, file, offset, (fi + oi) % 8, decode());
         cases++;
       }
     }
