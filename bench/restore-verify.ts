@@ -6,8 +6,9 @@
  * point of a disk with no zero blocks (half incompressible, half LZ4-friendly), then per target
  * directory restores it to a raw file, and verifies the repository, --runs times each.
  *
- * - "restore" is the real restorePoint call with its own pool: worker start-up and shutdown are
- *   inside the measured time. "warm" passes an already running pool (start-up excluded).
+ * - "restore" is the real restorePoint call with a pool of its own (`threads: N`): worker start-up
+ *   and shutdown are inside the measured time. "warm pool" passes an already running pool, as the
+ *   default process-wide pool is from the second call on (start-up excluded).
  * - Restore rate = disk bytes written ÷ wall time, including the final fsync; verify rate = block
  *   bytes checked ÷ wall time. Medians; per CPU-second = bytes ÷ CPU time of all threads.
  * - The device baseline writes the same number of bytes to each target with node (16 MiB writes,
@@ -69,7 +70,6 @@ const level = values.level as CompressionLevel;
 const runs = Number(values.runs);
 const targets = values.targets!.split(',').filter(Boolean);
 const threads = values.threads === undefined ? undefined : Number(values.threads);
-const threadOpt = threads === undefined ? {} : { threads };
 
 function blockData(i: number): Buffer {
   const b = prng(i, blockSize);
@@ -164,6 +164,7 @@ const fmt = (s: Sample) =>
 async function benchRepo(
   repo: Repository,
   label: string,
+  threadOpt: { threads: number },
   warm: FrameRunPool | undefined,
   baselines: { dd: number; overlapped: number }[],
 ) {
@@ -211,7 +212,9 @@ async function poolStartup(n: number): Promise<void> {
 }
 
 async function main() {
-  const threadsUsed = threads ?? (availableParallelism() >= 2 ? availableParallelism() : 0);
+  const threadsUsed = threads ?? (availableParallelism() >= 2 ? Math.min(availableParallelism(), 8) : 0);
+  // An explicit thread count gives each call a pool of its own, started and closed inside it.
+  const threadOpt = { threads: threadsUsed };
   console.log(
     `restore-verify (${values.src ? 'sources via tsx' : 'compiled'}): disk ${values.size}, block ${values.block}, ${level}, threads ${threadsUsed}, ` +
       `median of ${runs}; loadavg ${loadavg()
@@ -231,7 +234,7 @@ async function main() {
       console.log(
         `${label}: stored ${(info.stats.storedBytes / 1e6).toFixed(0)} MB, built in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
       );
-      await benchRepo(repo, label, warm, baselines);
+      await benchRepo(repo, label, threadOpt, warm, baselines);
     }
   } finally {
     await warm?.close();

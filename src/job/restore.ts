@@ -52,7 +52,7 @@ export async function restore(o: RestoreJobOptions): Promise<RestoreJobResult> {
   progress('open', 0, 0);
   const repo = await openRepository(o.repo, o.password !== undefined ? { password: o.password } : {});
   if (o.signal?.aborted) throw dmError('DM_ERR_ABORTED', 'restore was aborted');
-  // restorePoint has no progress or abort hooks yet: one event before, one after.
+  // restorePoint has no progress hook yet: one event before, one after. It stops on abort.
   progress('write', 0, 0);
   const r = await restorePoint(repo, {
     vm: o.vm,
@@ -60,6 +60,7 @@ export async function restore(o: RestoreJobOptions): Promise<RestoreJobResult> {
     point: o.point ?? 'latest',
     out: o.out,
     ...(o.format ? { format: o.format } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
   });
   const durationMs = performance.now() - started;
   progress('done', r.point.virtualSize, r.point.virtualSize);

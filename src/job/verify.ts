@@ -33,7 +33,7 @@ export async function verify(o: VerifyJobOptions): Promise<VerifyJobResult> {
   const repo = await openRepository(o.repo, o.password !== undefined ? { password: o.password } : {});
   if (o.signal?.aborted) throw dmError('DM_ERR_ABORTED', 'verify was aborted');
   progress('check', 0, 0);
-  const report = await verifyRepository(repo);
+  const report = await verifyRepository(repo, o.signal ? { signal: o.signal } : {});
   const durationMs = performance.now() - started;
   progress('done', report.bytes, report.bytes);
   return {

@@ -6,7 +6,7 @@
  */
 import type { ErrorCode } from '../errors.js';
 import { dmError, isDmError } from '../errors.js';
-import { checkFrame, decodeFrame } from './blob-open.js';
+import { DecodeScratch, checkFrame, decodeFrame } from './blob-open.js';
 import type { FrameKeys } from './blob-open.js';
 import { PACK_HEADER_SIZE } from './format/constants.js';
 import type { PackHeader } from './format/pack-header.js';
@@ -98,6 +98,7 @@ export async function checkPackOnMainThread(
   signal: AbortSignal | undefined,
 ): Promise<PackOutcome> {
   const out = newOutcome();
+  const scratch = new DecodeScratch(); // verify only needs each block until it is hashed
   const { file, end, wanted } = pack;
   const reader = await openForCheck(pack, out);
   if (!reader) return out;
@@ -108,18 +109,17 @@ export async function checkPackOnMainThread(
     const resumeAt = [...wanted.keys()].sort((a, b) => a - b);
     let from = PACK_HEADER_SIZE;
     while (from < end) {
-      let failedAt = -1;
+      let at = from; // where the next frame header is read: where a scan failure lies
       try {
         await reader.scanFrames(from, end, (f) => {
           if (signal?.aborted) throw dmError('DM_ERR_ABORTED', 'verify was aborted');
-          failedAt = f.offset;
           const r = wanted.get(f.offset);
           out.frames++;
           seen.add(f.offset);
-          failedAt = -1;
+          at = f.offset + f.headerBytes.length + f.payload.length;
           try {
             checkFrame(f, keys, file, { expected: r?.identity, full: true });
-            out.bytes += decodeFrame(f, keys, file, true).length;
+            out.bytes += decodeFrame(f, keys, file, true, scratch.get(f.header.rawLength)).length;
           } catch (err) {
             out.problems.push(problemOf(file, err));
             markDamaged(pack, out, f.offset);
@@ -129,7 +129,7 @@ export async function checkPackOnMainThread(
       } catch (err) {
         if (isDmError(err, 'DM_ERR_ABORTED')) throw err;
         out.problems.push(problemOf(file, err));
-        const next = resumeAt.find((o) => o > Math.max(from, failedAt) && !seen.has(o));
+        const next = resumeAt.find((o) => o > at && !seen.has(o));
         if (next === undefined) break;
         from = next;
       }

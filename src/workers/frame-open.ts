@@ -1,7 +1,8 @@
 /**
  * Opening one blob frame read back from a pack: checks it is the blob the manifest names, then its
  * CRC, then decrypts (GCM authenticates against identity, codec and length), decompresses and,
- * when asked, re-hashes against the identity (seal.ts openSealed). Used on the main thread
+ * when asked, re-hashes against the identity (as seal.ts openSealed, but able to decode into a
+ * reused buffer). Used on the main thread
  * (repository/blob-open.ts re-exports it) and inside the frame-run workers, so both paths apply
  * exactly the same checks.
  *
@@ -13,14 +14,14 @@
  * more (every header byte is under the header CRC), so it is skipped there: ~0.3 ms per MiB.
  */
 import type { CodecIdValue } from '../core/blob.js';
-import { blobAad } from '../core/blob.js';
+import { CodecId, blobAad } from '../core/blob.js';
 import { dmError } from '../errors.js';
 import { bytesEqual } from '../repository/format/bytes.js';
 import type { FrameHeader } from '../repository/format/frame.js';
 import { frameCrcMatches } from '../repository/format/frame.js';
 import { openBlob } from './cipher/aes-gcm.js';
-import { decompressBlock } from './codecs/block-codec.js';
-import { openSealed } from './seal.js';
+import { decompressBlock, decompressBlockInto } from './codecs/block-codec.js';
+import { blockIdentity, identitiesEqual } from './identity.js';
 
 /** One frame as found in a read buffer (views: valid only while that buffer is). */
 export interface FrameView {
@@ -59,28 +60,35 @@ export function checkFrame(
 }
 
 /**
- * Decrypts, decompresses and (full) re-hashes a frame that passed checkFrame. The result may be a
- * view of the payload (stored raw) or a fresh buffer.
+ * Decrypts, decompresses and (full) re-hashes a frame that passed checkFrame. With `out` (at least
+ * rawLength bytes) a compressed block is decoded into it and nothing is allocated for it; the
+ * result is then a view of `out`. A block stored raw comes back as a view of its (decrypted)
+ * payload either way. Without `out`, the result of a compressed block is a fresh buffer.
  */
-export function decodeFrame(f: FrameView, keys: FrameKeys, file: string, full: boolean): Uint8Array {
+export function decodeFrame(
+  f: FrameView,
+  keys: FrameKeys,
+  file: string,
+  full: boolean,
+  out?: Uint8Array,
+): Uint8Array {
   const codec = f.header.codec as CodecIdValue;
-  const blob = {
-    identity: f.header.identity,
-    codec,
-    rawLength: f.header.rawLength,
-    payload: f.payload,
-    nonce: f.header.nonce,
-  };
+  const { identity, rawLength } = f.header;
   try {
-    if (full) return openSealed(blob, keys.blobKey, keys.identityKey);
-    if (!keys.blobKey) return decompressBlock(codec, f.payload, f.header.rawLength);
-    const plain = openBlob(
-      keys.blobKey,
-      f.header.nonce!,
-      blobAad(blob.identity, codec, blob.rawLength),
-      f.payload,
-    );
-    return decompressBlock(codec, plain, f.header.rawLength);
+    // checkFrame made sure a frame is encrypted exactly when there is a blob key.
+    const plain = keys.blobKey
+      ? openBlob(keys.blobKey, f.header.nonce!, blobAad(identity, codec, rawLength), f.payload)
+      : f.payload;
+    let raw: Uint8Array;
+    if (out && codec !== CodecId.none) {
+      decompressBlockInto(codec, plain, rawLength, out);
+      raw = out.subarray(0, rawLength);
+    } else raw = decompressBlock(codec, plain, rawLength);
+    if (full && !identitiesEqual(blockIdentity(raw, keys.identityKey), identity))
+      throw dmError('DM_ERR_REPO_CHECKSUM', 'block does not match its identity after decoding', {
+        field: 'identity',
+      });
+    return raw;
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'DM_ERR_CRYPTO_AUTH' || code === 'DM_ERR_CODEC' || code === 'DM_ERR_REPO_CHECKSUM')
@@ -89,12 +97,12 @@ export function decodeFrame(f: FrameView, keys: FrameKeys, file: string, full: b
   }
 }
 
-export function openFrame(
-  f: FrameView,
-  keys: FrameKeys,
-  file: string,
-  opts: { expected?: Uint8Array | undefined; full: boolean },
-): Uint8Array {
-  checkFrame(f, keys, file, opts);
-  return decodeFrame(f, keys, file, opts.full);
+/** A per-thread output buffer for decodeFrame, grown to the largest block seen (bounded by the format). */
+export class DecodeScratch {
+  #buf = new Uint8Array(0);
+
+  get(rawLength: number): Uint8Array {
+    if (this.#buf.length < rawLength) this.#buf = Buffer.allocUnsafeSlow(rawLength);
+    return this.#buf;
+  }
 }

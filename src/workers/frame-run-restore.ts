@@ -9,7 +9,7 @@ import { IDENTITY_BYTES } from '../core/blob.js';
 import { dmError } from '../errors.js';
 import { FRAME_HEADER_SIZE } from '../repository/format/constants.js';
 import { decodeFrameHeader } from '../repository/format/frame.js';
-import { checkFrame, decodeFrame } from './frame-open.js';
+import { DecodeScratch, checkFrame, decodeFrame } from './frame-open.js';
 import type { FrameView } from './frame-open.js';
 import type { RestoreRun, RestoreRunReply } from './frame-run-protocol.js';
 import { writeFully } from './range-reader.js';
@@ -27,6 +27,9 @@ export function frameAt(reader: RangeReader, offset: number, frameLength: number
   return { offset, header, headerBytes, payload: bytes.subarray(FRAME_HEADER_SIZE) };
 }
 
+/** This thread's decode buffer for raw targets (a VHDX run decodes straight into its reply). */
+const scratch = new DecodeScratch();
+
 export function restoreRun(run: RestoreRun, reader: RangeReader): RestoreRunReply {
   const file = run.packPath;
   const keys = { blobKey: run.blobKey, identityKey: run.identityKey };
@@ -40,15 +43,17 @@ export function restoreRun(run: RestoreRun, reader: RangeReader): RestoreRunRepl
     const f = frameAt(reader, run.offsets[i]!, run.frameLengths[i]!, file);
     const expected = run.identities.subarray(i * IDENTITY_BYTES, (i + 1) * IDENTITY_BYTES);
     checkFrame(f, keys, file, { expected, full: run.rehash });
-    const raw = decodeFrame(f, keys, file, run.rehash);
-    if (raw.length > run.blockSize)
-      throw dmError('DM_ERR_REPO_CORRUPT', `blob of ${raw.length} bytes exceeds the block size`, {
+    const rawLength = f.header.rawLength;
+    if (rawLength > run.blockSize)
+      throw dmError('DM_ERR_REPO_CORRUPT', `blob of ${rawLength} bytes exceeds the block size`, {
         file,
         offset: f.offset,
       });
+    const slot = blocks?.subarray(i * run.blockSize, (i + 1) * run.blockSize);
+    const raw = decodeFrame(f, keys, file, run.rehash, slot ?? scratch.get(rawLength));
     const targets = run.targetStart[i + 1]! - run.targetStart[i]!;
-    if (blocks) {
-      blocks.set(raw, i * run.blockSize);
+    if (slot) {
+      if (raw.buffer !== slot.buffer) slot.set(raw); // stored raw: still a view of the payload
       blockLengths![i] = raw.length;
       bytesWritten += raw.length * targets;
       continue;

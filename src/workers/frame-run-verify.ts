@@ -9,7 +9,7 @@ import { IDENTITY_BYTES } from '../core/blob.js';
 import { dmError, toWire } from '../errors.js';
 import { FRAME_HEADER_SIZE } from '../repository/format/constants.js';
 import { decodeFrameHeader } from '../repository/format/frame.js';
-import { checkFrame, decodeFrame } from './frame-open.js';
+import { DecodeScratch, checkFrame, decodeFrame } from './frame-open.js';
 import type { FrameView } from './frame-open.js';
 import type { VerifyProblemAt, VerifyRun, VerifyRunReply } from './frame-run-protocol.js';
 import type { RangeReader } from './range-reader.js';
@@ -39,6 +39,9 @@ function nextFrame(reader: RangeReader, run: VerifyRun, pos: number): FrameView 
     payload: bytes.subarray(FRAME_HEADER_SIZE),
   };
 }
+
+/** This thread's decode buffer: verify only needs each block until it is hashed. */
+const scratch = new DecodeScratch();
 
 export function verifyRun(run: VerifyRun, reader: RangeReader): VerifyRunReply {
   const file = run.packPath;
@@ -71,7 +74,7 @@ export function verifyRun(run: VerifyRun, reader: RangeReader): VerifyRunReply {
         ? run.identities.subarray(ref * IDENTITY_BYTES, (ref + 1) * IDENTITY_BYTES)
         : undefined;
       checkFrame(f, keys, file, { expected, full: true });
-      bytes += decodeFrame(f, keys, file, true).length;
+      bytes += decodeFrame(f, keys, file, true, scratch.get(f.header.rawLength)).length;
     } catch (err) {
       problems.push({ offset: pos, error: toWire(err) });
     }

@@ -20,11 +20,16 @@ import {
   verifyRepository,
 } from '../../src/repository/index.js';
 import type { Repository } from '../../src/repository/index.js';
+import type { DecodeOptions } from '../../src/repository/parallel-open.js';
 import { backupDisk } from './helpers/backup.js';
+import { DECODE_MODES, closeSharedPool } from './helpers/decode-modes.js';
 import { makeDisk } from './helpers/disk.js';
 import { cleanTempDirs, tempDir } from './helpers/tmp.js';
 
-afterAll(cleanTempDirs);
+afterAll(async () => {
+  await closeSharedPool();
+  await cleanTempDirs();
+});
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -62,12 +67,24 @@ function uniqueBlocks(disk: Buffer, blockSize: number): Set<string> {
   return out;
 }
 
-async function restoreBytes(repo: Repository, vm: string, point: string, out: string): Promise<Buffer> {
-  await restorePoint(repo, { vm, disk: 0, point, out });
+async function restoreBytes(
+  repo: Repository,
+  vm: string,
+  point: string,
+  out: string,
+  decode: DecodeOptions,
+): Promise<Buffer> {
+  await restorePoint(repo, { vm, disk: 0, point, out, ...decode });
   return readFile(out);
 }
 
-async function scenario(level: CompressionLevel, encrypted: boolean, perVm: boolean, blockSize: number) {
+async function scenario(
+  level: CompressionLevel,
+  encrypted: boolean,
+  perVm: boolean,
+  blockSize: number,
+  decode: DecodeOptions,
+) {
   const dir = await tempDir();
   const repo = await openRepository(join(dir, 'repo'), {
     create: true,
@@ -121,11 +138,13 @@ async function scenario(level: CompressionLevel, encrypted: boolean, perVm: bool
   for (const [i, vm] of vms.entries()) {
     // Buffer.equals, not toEqual: deep equality over megabytes is far too slow.
     expect(
-      (await restoreBytes(repo, vm, fulls[i]!.id, join(dir, `${vm}-full.raw`))).equals(disks.get(vm)!),
+      (await restoreBytes(repo, vm, fulls[i]!.id, join(dir, `${vm}-full.raw`), decode)).equals(
+        disks.get(vm)!,
+      ),
     ).toBe(true);
-    expect((await restoreBytes(repo, vm, 'latest', join(dir, `${vm}-inc.raw`))).equals(nexts.get(vm)!)).toBe(
-      true,
-    );
+    expect(
+      (await restoreBytes(repo, vm, 'latest', join(dir, `${vm}-inc.raw`), decode)).equals(nexts.get(vm)!),
+    ).toBe(true);
   }
   // Each distinct non-zero block is stored once per backup file (the dedup scope).
   const [a, b] = fulls;
@@ -134,12 +153,13 @@ async function scenario(level: CompressionLevel, encrypted: boolean, perVm: bool
   else expect(a!.stats.newBlobs + b!.stats.newBlobs).toBe(new Set([...ua!, ...ub!]).size);
   // An incremental stores only what changed.
   for (const inc of incs) expect(inc.stats.newBlobs).toBeLessThanOrEqual(1);
-  const report = await verifyRepository(repo);
+  const report = await verifyRepository(repo, decode);
   expect(report.problems).toEqual([]);
   expect(report.points).toBe(4);
 }
 
 describe('repository round trip', () => {
+  // Each case runs in one decode mode, alternating, so both modes see every level and setting.
   const cases = COMPRESSION_LEVELS.flatMap((level, li) =>
     [false, true].flatMap((encrypted, ei) =>
       [false, true].map((perVm, pi) => ({
@@ -147,19 +167,24 @@ describe('repository round trip', () => {
         encrypted,
         perVm,
         blockSize: BLOCK_SIZES[(li + ei * 2 + pi) % BLOCK_SIZES.length]!,
+        ...DECODE_MODES[(li + ei + pi) % 2]!,
       })),
     ),
   );
 
-  it.each(cases)('$level encrypted=$encrypted perVm=$perVm block=$blockSize', async (c) => {
-    await scenario(c.level, c.encrypted, c.perVm, c.blockSize);
+  it.each(cases)('$level encrypted=$encrypted perVm=$perVm block=$blockSize ($mode)', async (c) => {
+    await scenario(c.level, c.encrypted, c.perVm, c.blockSize, c.decode());
   });
 
-  it.each(BLOCK_SIZES)('every block size with encryption: %i', async (bs) => {
-    await scenario('optimal', true, false, bs);
-  });
+  it.each(BLOCK_SIZES.flatMap((bs) => DECODE_MODES.map((m) => ({ bs, ...m }))))(
+    'every block size with encryption: $bs ($mode)',
+    async ({ bs, decode }) => {
+      await scenario('optimal', true, false, bs, decode());
+    },
+  );
 
-  it('restores to VHDX bit-exact, and skipped blocks read as zeros', async () => {
+  it.each(DECODE_MODES)('restores to VHDX bit-exact, and skipped blocks read as zeros ($mode)', async (m) => {
+    const decode = m.decode();
     const dir = await tempDir();
     const repo = await openRepository(join(dir, 'repo'), { create: true });
     const bs = 256 * KiB;
@@ -175,17 +200,17 @@ describe('repository round trip', () => {
     await w.close();
     const expected = Buffer.from(disk).fill(0, 3 * bs, 4 * bs);
     const out = join(dir, 'out.vhdx');
-    const res = await restorePoint(repo, { vm: 'v', disk: 1, out });
+    const res = await restorePoint(repo, { vm: 'v', disk: 1, out, ...decode });
     expect(res.format).toBe('vhdx');
     const img = await openImage(out);
     const back = Buffer.alloc(img.virtualSize);
     await img.read(back, 0, back.length);
     await img.close();
     expect(back.equals(expected)).toBe(true);
-    expect(await restoreBytes(repo, 'v', 'latest', join(dir, 'x.raw')).catch((e) => e.code)).toBe(
+    expect(await restoreBytes(repo, 'v', 'latest', join(dir, 'x.raw'), decode).catch((e) => e.code)).toBe(
       'DM_ERR_REPO_POINT_NOT_FOUND',
     );
-    await restorePoint(repo, { vm: 'v', disk: 1, out: join(dir, 'out.raw') });
+    await restorePoint(repo, { vm: 'v', disk: 1, out: join(dir, 'out.raw'), ...decode });
     expect((await readFile(join(dir, 'out.raw'))).equals(expected)).toBe(true);
   });
 });
