@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { dmError } from '../errors.js';
 import { openRepository } from '../repository/open.js';
+import { startDefaultPool } from '../repository/parallel-open.js';
 import { restorePoint } from '../repository/restore.js';
 import type { RestoreFormat } from '../repository/restore-sink.js';
 import type { ProgressListener } from './backup-progress.js';
@@ -50,6 +51,7 @@ export async function restore(o: RestoreJobOptions): Promise<RestoreJobResult> {
   const progress = throttledProgress('restore', o.onProgress);
   if (o.signal?.aborted) throw dmError('DM_ERR_ABORTED', 'restore was aborted');
   progress('open', 0, 0);
+  startDefaultPool(); // the decode threads boot while the repository opens (scrypt when encrypted)
   const repo = await openRepository(o.repo, o.password !== undefined ? { password: o.password } : {});
   if (o.signal?.aborted) throw dmError('DM_ERR_ABORTED', 'restore was aborted');
   // restorePoint has no progress hook yet: one event before, one after. It stops on abort.

@@ -5,6 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { dmError } from '../errors.js';
 import { openRepository } from '../repository/open.js';
+import { startDefaultPool } from '../repository/parallel-open.js';
 import { verifyRepository } from '../repository/verify.js';
 import type { VerifyReport } from '../repository/verify.js';
 import type { ProgressListener } from './backup-progress.js';
@@ -30,6 +31,7 @@ export async function verify(o: VerifyJobOptions): Promise<VerifyJobResult> {
   const progress = throttledProgress('verify', o.onProgress);
   if (o.signal?.aborted) throw dmError('DM_ERR_ABORTED', 'verify was aborted');
   progress('open', 0, 0);
+  startDefaultPool(); // the decode threads boot while the repository opens (scrypt when encrypted)
   const repo = await openRepository(o.repo, o.password !== undefined ? { password: o.password } : {});
   if (o.signal?.aborted) throw dmError('DM_ERR_ABORTED', 'verify was aborted');
   progress('check', 0, 0);

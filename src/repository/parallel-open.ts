@@ -43,3 +43,11 @@ export function choosePool(o: DecodeOptions): { pool: FrameRunPool | undefined; 
   const n = Math.min(o.threads, cores * 2);
   return { pool: n > 0 ? new FrameRunPool({ threads: n }) : undefined, owned: true };
 }
+
+/**
+ * Starts the default pool's threads now (no-op on a single core or when it runs already): jobs call
+ * it before opening the repository, so thread start-up overlaps the password's key derivation.
+ */
+export function startDefaultPool(): void {
+  choosePool({});
+}
