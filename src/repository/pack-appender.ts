@@ -144,6 +144,7 @@ export class PackAppender {
   async flush(): Promise<void> {
     await this.#enqueue('packs', async () => {
       await this.#writeback;
+      this.checkUsable(); // a background fsync that failed must fail the commit, not be re-tried
       for (const p of this.#packs) {
         if (p.file && p.durable !== p.length) {
           await p.file.sync();
