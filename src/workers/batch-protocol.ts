@@ -13,9 +13,8 @@ import type { WireError } from '../errors.js';
  * - `hash`: identity only, so the pipeline can dedup before paying for compression.
  * - `seal`: compress + encrypt blocks whose identities are already known (`identities` given).
  * - `hashAndSeal`: both in one pass (no dedup in between).
- * - `open`: restore/verify: decrypt → decompress → re-hash stored payloads into `out`.
  */
-export type BlockOp = 'hash' | 'seal' | 'hashAndSeal' | 'open';
+export type BlockOp = 'hash' | 'seal' | 'hashAndSeal';
 
 export interface BatchRequest {
   readonly op: BlockOp;
@@ -27,13 +26,10 @@ export interface BatchRequest {
   readonly lengths: Uint32Array;
   /** Seal ops: output views with at least maxPayloadBytes(lengths[i]) bytes. */
   readonly out: Uint8Array[];
-  /** `seal`, `open`: packed IDENTITY_BYTES per block. */
+  /** `seal`: packed IDENTITY_BYTES per block. */
   readonly identities: Uint8Array | undefined;
-  /** Encrypted seal and open ops: packed NONCE_BYTES per block. */
+  /** Encrypted seal ops: packed NONCE_BYTES per block. */
   readonly nonces: Uint8Array | undefined;
-  /** `open`: codec and raw length of each stored payload. */
-  readonly codecs: Uint8Array | undefined;
-  readonly rawLengths: Uint32Array | undefined;
 }
 
 export interface BatchReply {
@@ -42,8 +38,7 @@ export interface BatchReply {
   readonly out: Uint8Array[];
   /** Packed IDENTITY_BYTES per block (a copy of the request's for `seal`). */
   readonly identities: Uint8Array;
-  /** Seal ops: codec per block; payload i is `out[i].subarray(0, payloadLengths[i])`.
-   *  `open`: the raw block is `out[i].subarray(0, payloadLengths[i])`. */
+  /** Seal ops: codec per block; payload i is `out[i].subarray(0, payloadLengths[i])`. */
   readonly codecs: Uint8Array;
   readonly payloadLengths: Uint32Array;
   /** Set when the batch failed; the buffers still come back. */

@@ -4,11 +4,11 @@
  * thread gets both its buffers and a catalog error (thrown errors lose their code when cloned).
  */
 import { move } from 'piscina';
-import { IDENTITY_BYTES, NONCE_BYTES, type CodecIdValue } from '../core/blob.js';
-import { dmError, toWire, type WireError } from '../errors.js';
+import { IDENTITY_BYTES, NONCE_BYTES } from '../core/blob.js';
+import { toWire, type WireError } from '../errors.js';
 import { buffersOf, type BatchReply, type BatchRequest } from './batch-protocol.js';
 import { identityInto } from './identity.js';
-import { openSealed, sealBlockInto } from './seal.js';
+import { sealBlockInto } from './seal.js';
 
 const kTransferable = Symbol.for('Piscina.transferable');
 const kValue = Symbol.for('Piscina.valueOf');
@@ -47,42 +47,17 @@ function sealAll(req: BatchRequest, reply: ReplyArrays): void {
   }
 }
 
-function openAll(req: BatchRequest, reply: ReplyArrays): void {
-  const { codecs, rawLengths } = req;
-  if (!codecs || !rawLengths) throw dmError('DM_ERR_INTERNAL', 'open needs codecs and raw lengths');
-  for (let i = 0; i < req.data.length; i++) {
-    const out = req.out[i]!;
-    const rawLength = rawLengths[i]!;
-    if (rawLength > out.length) throw dmError('DM_ERR_INTERNAL', `output too small for ${rawLength} bytes`);
-    const raw = openSealed(
-      {
-        identity: reply.identities.subarray(i * IDENTITY_BYTES, (i + 1) * IDENTITY_BYTES),
-        codec: codecs[i] as CodecIdValue,
-        rawLength,
-        payload: req.data[i]!.subarray(0, req.lengths[i]),
-        nonce: req.blobKey ? nonceAt(req, i) : undefined,
-      },
-      req.blobKey,
-      req.identityKey,
-    );
-    out.set(raw);
-    reply.codecs[i] = codecs[i]!;
-    reply.payloadLengths[i] = rawLength;
-  }
-}
-
 /** Resolves after one turn of this thread's event loop (its check phase). */
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export default async function blockWorker(req: BatchRequest): Promise<unknown> {
   const n = req.data.length;
-  const given = req.op === 'seal' || req.op === 'open';
-  const identities = given && req.identities ? req.identities : new Uint8Array(n * IDENTITY_BYTES);
+  const identities =
+    req.op === 'seal' && req.identities ? req.identities : new Uint8Array(n * IDENTITY_BYTES);
   const reply: ReplyArrays = { identities, codecs: new Uint8Array(n), payloadLengths: new Uint32Array(n) };
   let error: WireError | undefined;
   try {
-    if (req.op === 'open') openAll(req, reply);
-    else sealAll(req, reply);
+    sealAll(req, reply);
   } catch (err) {
     error = toWire(err);
   }

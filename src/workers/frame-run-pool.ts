@@ -1,7 +1,8 @@
 /**
  * FrameRunPool: worker threads (piscina) that restore and verify whole runs of pack frames
- * (frame-run-worker.ts). A pool of its own rather than BlockPool's `open` op: BlockPool moves every
- * block through a recycled slot and back, so the main thread still copied each payload in and
+ * (frame-run-worker.ts). A pool of its own rather than an op on BlockPool (it had one, `open`,
+ * now removed): BlockPool moves every block through a recycled slot and back, so the main thread
+ * still copied each payload in and
  * wrote each block out (measured slower than one thread); here a run is a few hundred bytes of
  * description and the worker does the reading, checking, decoding and (raw target) writing.
  *

@@ -2,7 +2,7 @@
  * BlockPool: the pipeline's handle on the worker threads (piscina) that hash, compress and encrypt.
  *
  * Ops (batch-protocol.ts): `hash` (identity only, to dedup before compressing), `seal` (given
- * identities), `hashAndSeal`, and `open` (restore/verify: decrypt → decompress → re-hash in parallel).
+ * identities) and `hashAndSeal`. Restore and verify have their own pool (frame-run-pool.ts).
  *
  * Contracts:
  * - Batches: `submit(batch)` sends several blocks in one message (see DEFAULT_BATCH_BLOCKS).
@@ -35,13 +35,10 @@ export interface BlockBatch {
   readonly identityKey?: Uint8Array;
   readonly blobKey?: Uint8Array;
   readonly slots: readonly BlockSlot[];
-  /** `seal`: packed IDENTITY_BYTES per slot (from an earlier `hash`); `open`: stored identities. */
+  /** `seal`: packed IDENTITY_BYTES per slot (from an earlier `hash`). */
   readonly identities?: Uint8Array;
-  /** Encrypted seal/open: packed NONCE_BYTES per slot (main thread assigns them: nonceFromCounter). */
+  /** Encrypted seals: packed NONCE_BYTES per slot (main thread assigns them: nonceFromCounter). */
   readonly nonces?: Uint8Array;
-  /** `open`: each stored payload's codec and raw length (from the repository index). */
-  readonly codecs?: Uint8Array;
-  readonly rawLengths?: Uint32Array;
 }
 
 export interface BatchResult {
@@ -49,7 +46,7 @@ export interface BatchResult {
   readonly identities: Uint8Array;
   /** Seal ops: codec of each slot's payload. */
   readonly codecs: readonly CodecIdValue[];
-  /** Seal ops: payload i is `slots[i].out.subarray(0, payloadLengths[i])`; `open`: the raw block. */
+  /** Seal ops: payload i is `slots[i].out.subarray(0, payloadLengths[i])`. */
   readonly payloadLengths: Uint32Array;
   identity(i: number): Uint8Array;
 }
@@ -60,20 +57,17 @@ function validate(batch: BlockBatch): void {
   const seals = op === 'seal' || op === 'hashAndSeal';
   if (n === 0) throw dmError('DM_ERR_INTERNAL', 'empty batch');
   if (seals && batch.level === undefined) throw dmError('DM_ERR_INTERNAL', `${op} needs a level`);
-  if ((op === 'seal' || op === 'open') && batch.identities?.length !== n * IDENTITY_BYTES) {
+  if (op === 'seal' && batch.identities?.length !== n * IDENTITY_BYTES) {
     throw dmError('DM_ERR_INTERNAL', `${op} needs one identity per slot`);
   }
   if (op !== 'hash' && batch.blobKey && batch.nonces?.length !== n * NONCE_BYTES) {
     throw dmError('DM_ERR_INTERNAL', `encrypted ${op} needs one nonce per slot`);
   }
-  if (op === 'open' && (batch.codecs?.length !== n || batch.rawLengths?.length !== n)) {
-    throw dmError('DM_ERR_INTERNAL', 'open needs a codec and a raw length per slot');
-  }
-  batch.slots.forEach((slot, i) => {
+  batch.slots.forEach((slot) => {
     if (slot.data.byteLength === 0 && slot.length > 0) {
       throw dmError('DM_ERR_INTERNAL', 'slot is already in flight');
     }
-    const outNeeded = op === 'open' ? batch.rawLengths![i]! : seals ? maxPayloadBytes(slot.length) : 0;
+    const outNeeded = seals ? maxPayloadBytes(slot.length) : 0;
     if (slot.length > slot.data.length || slot.out.length < outNeeded) {
       throw dmError('DM_ERR_INTERNAL', `slot of ${slot.data.length} bytes cannot hold ${slot.length}`);
     }
@@ -139,10 +133,8 @@ export class BlockPool extends EventEmitter {
       data: slots.map((s) => s.data),
       lengths: Uint32Array.from(slots, (s) => s.length),
       out: slots.map((s) => s.out), // always: every moved buffer must come back
-      identities: op === 'seal' || op === 'open' ? batch.identities : undefined,
+      identities: op === 'seal' ? batch.identities : undefined,
       nonces: encrypted ? batch.nonces : undefined,
-      codecs: op === 'open' ? batch.codecs : undefined,
-      rawLengths: op === 'open' ? batch.rawLengths : undefined,
     };
     // A slot's out view usually shares the data buffer; buffersOf sends each buffer once.
     const transferList = [...buffersOf(req.out, buffersOf(req.data))];
