@@ -2,9 +2,9 @@
  * FrameRunPool: worker threads (piscina) that restore and verify whole runs of pack frames
  * (frame-run-worker.ts). A pool of its own rather than an op on BlockPool (it had one, `open`,
  * now removed): BlockPool moves every block through a recycled slot and back, so the main thread
- * still copied each payload in and
- * wrote each block out (measured slower than one thread); here a run is a few hundred bytes of
- * description and the worker does the reading, checking, decoding and (raw target) writing.
+ * still copied each payload in and wrote each block out (measured slower than one thread); here a
+ * run is a few hundred bytes of description and the worker does the reading, checking, decoding
+ * and (raw target) writing.
  *
  * Start-up: a thread takes ~0.1–0.3 s to boot and load its native modules (more on a loaded
  * machine, and more from sources through tsx), which is a large share of a 1 GiB restore. So the
