@@ -30,8 +30,13 @@ export function rangesToRead(length: number, zero: readonly ByteRange[] | undefi
 
 /** Fills `buffer[0..item.length)` with the block's bytes, zero ranges zeroed; returns bytes read. */
 export async function readKept(source: DiskSource, buffer: Uint8Array, item: ReadItem): Promise<number> {
+  if (!item.zero || item.zero.length === 0) {
+    // Most blocks: one read, no range bookkeeping allocated per block.
+    await source.read(buffer, item.offset, item.length, 0);
+    return item.length;
+  }
   const parts = rangesToRead(item.length, item.zero);
   await Promise.all(parts.map((p) => source.read(buffer, item.offset + p.offset, p.length, p.offset)));
-  if (item.zero) for (const z of item.zero) buffer.fill(0, z.offset, z.offset + z.length);
+  for (const z of item.zero) buffer.fill(0, z.offset, z.offset + z.length);
   return parts.reduce((sum, p) => sum + p.length, 0);
 }

@@ -75,8 +75,8 @@ describe.skipIf(!hasTool('mkntfs') || !hasTool('ntfscp') || !hasTool('ntfscat') 
     });
     afterAll(() => t.cleanup());
 
-    it('skips free space, pagefile.sys and --exclude; keeps hiberfil.sys, files and everything outside', async () => {
-      const repo = join(t.dir, 'repo');
+    /** `datamover backup` of the image on one thread with `flags`; fails the test unless it exits 0. */
+    function backupJson(repo: string, ...flags: string[]): BackupResult {
       const b = cli(
         'backup',
         '--repo',
@@ -87,13 +87,16 @@ describe.skipIf(!hasTool('mkntfs') || !hasTool('ntfscp') || !hasTool('ntfscat') 
         'mk',
         '--threads',
         '0',
-        '--exclude',
-        'C:\\secret.bin',
-        '--no-exclude-hiberfil',
+        ...flags,
         '--json',
       );
       expect(b.status, b.stderr).toBe(0);
-      const r = JSON.parse(b.stdout) as BackupResult;
+      return JSON.parse(b.stdout) as BackupResult;
+    }
+
+    it('skips free space, pagefile.sys and --exclude; keeps hiberfil.sys, files and everything outside', async () => {
+      const repo = join(t.dir, 'repo');
+      const r = backupJson(repo, '--exclude', 'C:\\secret.bin', '--no-exclude-hiberfil');
       expect(r.warnings).toEqual([]);
       expect(r.bitlooker).toMatchObject({
         enabled: true,
@@ -134,23 +137,7 @@ describe.skipIf(!hasTool('mkntfs') || !hasTool('ntfscp') || !hasTool('ntfscat') 
 
     it('--no-bitlooker reads the whole disk and restores it bit-exact, stale free space included', async () => {
       const repo = join(t.dir, 'repo-off');
-      const b = cli(
-        'backup',
-        '--repo',
-        repo,
-        '--disk',
-        image,
-        '--vm',
-        'mk',
-        '--threads',
-        '0',
-        '--no-bitlooker',
-        '--exclude',
-        '\\secret.bin',
-        '--json',
-      );
-      expect(b.status, b.stderr).toBe(0);
-      const r = JSON.parse(b.stdout) as BackupResult;
+      const r = backupJson(repo, '--no-bitlooker', '--exclude', '\\secret.bin');
       expect(r.stats.readBytes).toBe(DISK_BYTES);
       expect(r.bitlooker).toMatchObject({ enabled: false, skippedBytes: 0 });
       expect(r.warnings.some((w) => w.startsWith('BitLooker disabled: every allocated block'))).toBe(true);

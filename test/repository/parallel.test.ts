@@ -1,23 +1,20 @@
 /**
- * Restore and verify with decoding on worker threads (workers/pool.ts `open` op): same results as
- * the main-thread path, bit-exact restores, and damage still reported per frame with a DM_ERR code.
+ * Restore and verify on worker threads (FrameRunPool): same results as the main-thread path,
+ * bit-exact restores, and damage still reported per frame with a DM_ERR code.
  */
 import { access, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDmError } from '../../src/errors.js';
 import { openRepository, restorePoint, verifyRepository } from '../../src/repository/index.js';
-import { FrameRunPool } from '../../src/workers/frame-run-pool.js';
 import { buildFixtureRepo, copyRepo, flipBit } from './helpers/fixture-repo.js';
 import type { FixtureRepo } from './helpers/fixture-repo.js';
+import { closeSharedPool, sharedPool } from './helpers/decode-modes.js';
 import { cleanTempDirs, tempDir } from './helpers/tmp.js';
 
-let pool: FrameRunPool;
-beforeAll(() => {
-  pool = new FrameRunPool({ threads: 2 });
-});
+const pool = sharedPool();
 afterAll(async () => {
-  await pool.close();
+  await closeSharedPool();
   await cleanTempDirs();
 });
 
@@ -32,7 +29,7 @@ describe.each([
 
   it('verifies clean and restores bit-exact', async () => {
     const repo = await openRepository(fx.dir, password ? { password } : {});
-    const serial = await verifyRepository(repo);
+    const serial = await verifyRepository(repo, { threads: 0 });
     const parallel = await verifyRepository(repo, { pool });
     expect(parallel.problems).toEqual([]);
     expect({ ...parallel }).toEqual({ ...serial });

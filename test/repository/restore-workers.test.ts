@@ -14,6 +14,7 @@ import { backupDisk } from './helpers/backup.js';
 import { codeOf } from './helpers/code-of.js';
 import { prng } from './helpers/disk.js';
 import { copyRepo, flipBit } from './helpers/fixture-repo.js';
+import { closeSharedPool, sharedPool } from './helpers/decode-modes.js';
 import { cleanTempDirs, tempDir } from './helpers/tmp.js';
 
 const MiB = 1024 * 1024;
@@ -26,12 +27,9 @@ function diskImage(): Buffer {
   return disk;
 }
 
-let pool: FrameRunPool;
-beforeAll(() => {
-  pool = new FrameRunPool({ threads: 2 });
-});
+const pool = sharedPool();
 afterAll(async () => {
-  await pool.close();
+  await closeSharedPool();
   await cleanTempDirs();
 });
 

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { nodeIo } from '../../src/repository/io.js';
 import type { RepoIo } from '../../src/repository/io.js';
 import { listPoints, openRepository, openWriter, verifyRepository } from '../../src/repository/index.js';
-import { writeDisk } from './helpers/backup.js';
+import { backupDisk } from './helpers/backup.js';
 import { codeOf } from './helpers/code-of.js';
 import { prng } from './helpers/disk.js';
 import { cleanTempDirs, tempDir } from './helpers/tmp.js';
@@ -48,30 +48,16 @@ describe('background pack writeback', () => {
     const disk = prng(77, 80 * BS);
     const io = firstPackSyncFails();
     const repo = await openRepository(dir, { create: true, io });
+    const point = { vm: 'vm', disk: 0, type: 'full' } as const;
     const w = await openWriter(repo, 'job');
-    const p = await w.beginPoint({
-      vm: 'vm',
-      disk: 0,
-      virtualSize: disk.length,
-      blockSize: BS,
-      type: 'full',
-    });
-    expect(await codeOf(writeDisk(p, disk, BS))).toBe('DM_ERR_IO_WRITE');
+    expect(await codeOf(backupDisk((o) => w.beginPoint(o), disk, BS, point))).toBe('DM_ERR_IO_WRITE');
     expect(io.failed()).toBe(true);
-    await p.abort().catch(() => undefined);
     await w.close();
 
     const again = await openRepository(dir);
     expect(await listPoints(again)).toHaveLength(0);
     const w2 = await openWriter(again, 'job');
-    const p2 = await w2.beginPoint({
-      vm: 'vm',
-      disk: 0,
-      virtualSize: disk.length,
-      blockSize: BS,
-      type: 'full',
-    });
-    await writeDisk(p2, disk, BS);
+    await backupDisk((o) => w2.beginPoint(o), disk, BS, point);
     await w2.close();
     expect(await listPoints(again)).toHaveLength(1);
     expect((await verifyRepository(again)).problems).toEqual([]);

@@ -40,9 +40,7 @@ export async function writeDisk(p: PointWriter, disk: Buffer, blockSize: number,
       ...(p.keys.identityKey ? { identityKey: p.keys.identityKey } : {}),
       ...(p.keys.blobKey && nonce ? { blobKey: p.keys.blobKey, nonce } : {}),
     });
-    // Own copy of the payload: workers' compressBlock returns a view of its zstd scratch buffer
-    // (Buffer#slice does not copy), and the payload must stay intact until putBlob resolves.
-    await p.putBlob(b, { ...sealed, payload: Uint8Array.from(sealed.payload) });
+    await p.putBlob(b, sealed); // sealBlock's payload is owned (test/workers/owned-output.test.ts)
   }
   return p.commit();
 }

@@ -13,9 +13,14 @@ export interface DecodeMode {
   readonly decode: () => DecodeOptions;
 }
 
+/** Two worker threads shared by the tests of one file (started on first use). */
+export function sharedPool(): FrameRunPool {
+  return (shared ??= new FrameRunPool({ threads: 2 }));
+}
+
 export const DECODE_MODES: readonly DecodeMode[] = [
   { mode: 'main thread', decode: () => ({ threads: 0 }) },
-  { mode: 'workers', decode: () => ({ pool: (shared ??= new FrameRunPool({ threads: 2 })) }) },
+  { mode: 'workers', decode: () => ({ pool: sharedPool() }) },
 ];
 
 /** Call from afterAll: stops the shared pool's threads. */
