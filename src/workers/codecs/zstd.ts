@@ -37,14 +37,10 @@ export function zstdCompressScratch(src: Uint8Array, level: number): Uint8Array 
   return scratch.subarray(0, n);
 }
 
-/** Decodes one or more frames to exactly `rawLength` bytes; throws DM_ERR_CODEC otherwise. */
-export function zstdDecode(src: Uint8Array, rawLength: number): Uint8Array {
-  const out = Buffer.allocUnsafeSlow(rawLength);
-  zstdDecodeInto(src, rawLength, out);
-  return out;
-}
-
-/** zstdDecode into `out[0..rawLength)` (the caller checked `out` is large enough). */
+/**
+ * Decodes one or more frames to exactly `rawLength` bytes into `into[0..rawLength)` (the caller
+ * checked `into` is large enough); throws DM_ERR_CODEC otherwise.
+ */
 export function zstdDecodeInto(src: Uint8Array, rawLength: number, into: Uint8Array): void {
   let size: number | null;
   try {
