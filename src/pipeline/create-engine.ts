@@ -1,7 +1,6 @@
 /**
- * Picks the seal engine: the piscina worker pool for `threads` ≥ 1, inline compute for 0 (tests,
- * tiny disks, single-thread baselines). A raw worker_threads engine was measured against the pool
- * (bench/backup-raw-pipeline.ts, 1 GiB, 2 threads): it used 8–10 % more CPU per byte; removed.
+ * Picks the seal engine: the BlockPool's worker threads for `threads` ≥ 1, inline compute for 0
+ * (tests, tiny disks, single-thread baselines).
  */
 import { BlockPool } from '../workers/pool.js';
 import { inlineEngine } from './inline-engine.js';

@@ -1,5 +1,5 @@
 /**
- * The seal engine on the compute engineer's piscina BlockPool. Each block's ring buffer is both
+ * The seal engine on the BlockPool's worker threads. Each block's ring buffer is both
  * the slot's `data` and its `out` (sealing writes the payload over the dead input), so a block
  * costs one buffer and the pool moves one ArrayBuffer per block each way.
  */

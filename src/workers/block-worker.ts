@@ -1,17 +1,17 @@
 /**
- * Worker entry (piscina): runs one BatchRequest synchronously and moves every buffer back.
+ * Worker entry (a ThreadSet thread): runs each BatchRequest synchronously and moves every buffer
+ * back with the reply.
  * Errors never escape as exceptions: they travel as `toWire` data next to the buffers, so the main
  * thread gets both its buffers and a catalog error (thrown errors lose their code when cloned).
  */
-import { move } from 'piscina';
+import { parentPort, workerData } from 'node:worker_threads';
 import { IDENTITY_BYTES, NONCE_BYTES } from '../core/blob.js';
 import { toWire, type WireError } from '../errors.js';
 import { buffersOf, type BatchReply, type BatchRequest } from './batch-protocol.js';
 import { identityInto } from './identity.js';
+import { BLOCK_WORKER_DATA } from './pool-options.js';
 import { sealBlockInto } from './seal.js';
-
-const kTransferable = Symbol.for('Piscina.transferable');
-const kValue = Symbol.for('Piscina.valueOf');
+import type { ThreadMessage, ThreadReply } from './thread-set.js';
 
 interface ReplyArrays {
   readonly identities: Uint8Array;
@@ -47,10 +47,8 @@ function sealAll(req: BatchRequest, reply: ReplyArrays): void {
   }
 }
 
-/** Resolves after one turn of this thread's event loop (its check phase). */
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-export default async function blockWorker(req: BatchRequest): Promise<unknown> {
+/** Runs one batch; the reply carries the request's views, to be moved back. */
+export function runBatch(req: BatchRequest): BatchReply {
   const n = req.data.length;
   const identities =
     req.op === 'seal' && req.identities ? req.identities : new Uint8Array(n * IDENTITY_BYTES);
@@ -61,12 +59,14 @@ export default async function blockWorker(req: BatchRequest): Promise<unknown> {
   } catch (err) {
     error = toWire(err);
   }
-  // Let the event loop turn once per batch: Node 20 runs N-API finalizers from setImmediate, so an
-  // N-API buffer made per block (lz4-napi's outputs did, before the codecs wrote into our buffers)
-  // would never be freed between back-to-back batches (see pool.ts, atomics). Kept as a guard: it
-  // measured the same as without.
-  await nextTurn();
-  const value: BatchReply = { data: req.data, out: req.out, ...reply, error };
-  const transfer = [...buffersOf(req.out, buffersOf(req.data))];
-  return move({ [kTransferable]: transfer, [kValue]: value } as never);
+  return { data: req.data, out: req.out, ...reply, error };
+}
+
+if (parentPort && workerData === BLOCK_WORKER_DATA) {
+  const port = parentPort;
+  port.on('message', ({ id, req }: ThreadMessage<BatchRequest>) => {
+    const reply = runBatch(req);
+    const message: ThreadReply<BatchReply> = { id, reply };
+    port.postMessage(message, [...buffersOf(reply.out, buffersOf(reply.data))]);
+  });
 }

@@ -50,6 +50,9 @@ export function resolveOptions(o: BlockPoolOptions): ResolvedOptions {
   };
 }
 
+/** workerData of BlockPool threads: block-worker.ts listens only when started with it. */
+export const BLOCK_WORKER_DATA = 'datamover:block-worker';
+
 /** Compiled: block-worker.js next to this file. From sources (vitest, tsx): the .ts file via tsx. */
 export function workerEntry(): { filename: string; execArgv: string[] } {
   const js = new URL('./block-worker.js', import.meta.url);

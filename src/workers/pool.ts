@@ -1,5 +1,6 @@
 /**
- * BlockPool: the pipeline's handle on the worker threads (piscina) that hash, compress and encrypt.
+ * BlockPool: the pipeline's handle on the worker threads (a ThreadSet) that hash, compress and
+ * encrypt.
  *
  * Ops (batch-protocol.ts): `hash` (identity only, to dedup before compressing), `seal` (given
  * identities) and `hashAndSeal`. Restore and verify have their own pool (frame-run-pool.ts).
@@ -18,13 +19,13 @@
  *   DM_ERR_WORKER_FAILED, and then that batch's buffers are lost.
  */
 import { EventEmitter } from 'node:events';
-import { Piscina } from 'piscina';
 import { IDENTITY_BYTES, NONCE_BYTES, type CodecIdValue, type CompressionLevel } from '../core/blob.js';
 import { dmError, fromWire, isDmError } from '../errors.js';
 import { buffersOf, type BatchReply, type BatchRequest, type BlockOp } from './batch-protocol.js';
 import type { BlockSlot } from './buffer-ring.js';
-import { resolveOptions, workerEntry, type BlockPoolOptions } from './pool-options.js';
+import { BLOCK_WORKER_DATA, resolveOptions, workerEntry, type BlockPoolOptions } from './pool-options.js';
 import { maxPayloadBytes } from './seal.js';
+import { ThreadSet } from './thread-set.js';
 
 export { DEFAULT_BATCH_BLOCKS, type BlockPoolOptions } from './pool-options.js';
 
@@ -78,7 +79,7 @@ export class BlockPool extends EventEmitter {
   readonly threads: number;
   readonly maxInFlight: number;
   readonly batchSize: number;
-  readonly #piscina: Piscina<BatchRequest, BatchReply>;
+  readonly #threads: ThreadSet<BatchRequest, BatchReply>;
   #inFlight = 0;
   #closed = false;
 
@@ -89,18 +90,12 @@ export class BlockPool extends EventEmitter {
     this.maxInFlight = o.maxInFlight;
     this.batchSize = o.batchSize;
     const entry = workerEntry();
-    this.#piscina = new Piscina<BatchRequest, BatchReply>({
+    this.#threads = new ThreadSet<BatchRequest, BatchReply>({
+      threads: o.threads,
       filename: entry.filename,
       execArgv: entry.execArgv,
-      minThreads: o.threads,
-      maxThreads: o.threads,
-      // Not piscina's default 'sync': its Atomics.wait loop keeps the worker's event loop from
-      // turning, and Node 20 runs N-API finalizers from the event loop, so every output Buffer of
-      // lz4-napi (our first LZ4 codec) stayed allocated (RSS grew ~1 MiB per block: 1.15 GB after
-      // 800 blocks; 'async': flat at ~200 MiB, bench/pool-throughput.ts). The codecs now write
-      // into our buffers; 'sync' and 'async' measured the same since, so the guard stays.
-      atomics: 'async',
-      idleTimeout: 60_000, // keep threads warm between jobs; churn costs startup and JIT warm-up
+      workerData: BLOCK_WORKER_DATA,
+      what: 'compute thread',
     });
   }
 
@@ -141,7 +136,7 @@ export class BlockPool extends EventEmitter {
     this.#inFlight++;
     let reply: BatchReply;
     try {
-      reply = await this.#piscina.run(req, { transferList });
+      reply = await this.#threads.request(req, transferList);
     } catch (err) {
       throw isDmError(err)
         ? err
@@ -181,12 +176,13 @@ export class BlockPool extends EventEmitter {
   /** Finishes queued work, then stops the threads. */
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#piscina.close();
+    await this.whenIdle();
+    await this.#threads.terminate();
   }
 
   /** Stops the threads at once; pending batches reject. */
   async destroy(): Promise<void> {
     this.#closed = true;
-    await this.#piscina.destroy();
+    await this.#threads.destroy();
   }
 }
