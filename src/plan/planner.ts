@@ -33,28 +33,42 @@ export interface PlanOptions {
   readonly filters?: readonly PlanFilter[];
 }
 
-/** Yields plan items covering blocks 0..blockCount-1 exactly once, in ascending order. */
+/** Coalesces consecutive no-I/O blocks of one kind into a single run item. */
+class RunCoalescer {
+  #run: { kind: RunItem['kind']; first: number; count: number } | undefined;
+
+  /** Adds `count` blocks from `first`; returns the finished run they could not join, if any. */
+  add(kind: RunItem['kind'], first: number, count: number): RunItem | undefined {
+    if (count <= 0) return undefined;
+    const run = this.#run;
+    if (run && run.kind === kind && run.first + run.count === first) {
+      run.count += count;
+      return undefined;
+    }
+    this.#run = { kind, first, count };
+    return run;
+  }
+
+  /** The pending run, now finished (a read or the end follows). */
+  take(): RunItem | undefined {
+    const run = this.#run;
+    this.#run = undefined;
+    return run;
+  }
+}
+
+/**
+ * Yields plan items covering blocks 0..blockCount-1 exactly once, in ascending order. One flat
+ * generator: nested `yield*` helpers cost ~0.25 s of TurboFan compile per backup (`--trace-opt`).
+ */
 export function* planBlocks(
   extents: Iterable<Extent>,
   grid: BlockGrid,
   options: PlanOptions = {},
 ): Generator<PlanItem> {
   const filters = options.filters ?? [];
-  // Pending run of no-I/O blocks, coalesced across items of the same kind.
-  let run: { kind: RunItem['kind']; first: number; count: number } | undefined;
-  const flush = function* (): Generator<PlanItem> {
-    if (run && run.count > 0) yield run;
-    run = undefined;
-  };
-  const addRun = function* (kind: RunItem['kind'], first: number, count: number): Generator<PlanItem> {
-    if (count <= 0) return;
-    if (run && run.kind === kind && run.first + run.count === first) run.count += count;
-    else {
-      yield* flush();
-      run = { kind, first, count };
-    }
-  };
-
+  const runs = new RunCoalescer();
+  let done: RunItem | undefined;
   let next = 0; // first block not yet planned
   for (const extent of extents) {
     if (extent.kind !== 'present' || extent.length <= 0) continue;
@@ -62,13 +76,13 @@ export function* planBlocks(
     if (end <= extent.offset) continue;
     const first = Math.max(grid.indexOf(extent.offset), next);
     const last = grid.indexOf(end - 1);
-    yield* addRun('zero', next, first - next);
+    if ((done = runs.add('zero', next, first - next))) yield done;
     for (let index = first; index <= last; index++) {
       const offset = grid.start(index);
       const length = grid.length(index);
       const verdict = filters.length > 0 ? combineVerdicts(filters, offset, length) : undefined;
       if (verdict === undefined || verdict.action === 'keep') {
-        yield* flush();
+        if ((done = runs.take())) yield done;
         yield {
           kind: 'read',
           index,
@@ -76,14 +90,14 @@ export function* planBlocks(
           length,
           zero: verdict?.action === 'keep' ? verdict.zero : undefined,
         };
-      } else {
-        yield* addRun(verdict.action === 'skip' ? 'skipped' : 'unchanged', index, 1);
+      } else if ((done = runs.add(verdict.action === 'skip' ? 'skipped' : 'unchanged', index, 1))) {
+        yield done;
       }
     }
     next = Math.max(next, last + 1);
   }
-  yield* addRun('zero', next, grid.blockCount - next);
-  yield* flush();
+  if ((done = runs.add('zero', next, grid.blockCount - next))) yield done;
+  if ((done = runs.take())) yield done;
 }
 
 /** Totals of a plan, for progress and statistics (consumes a fresh plan; O(items)). */

@@ -18,7 +18,8 @@
  * The package always returns a fresh 32-byte Buffer (no "digest into" API); `identityInto` copies
  * those 32 bytes into caller memory, which is negligible next to hashing 1 MiB.
  */
-import { Blake3Hasher, blake3 } from '@napi-rs/blake-hash';
+import type { Blake3Hasher } from '@napi-rs/blake-hash';
+import { blakeNative } from '../core/native.js';
 import { IDENTITY_BYTES } from '../core/blob.js';
 import { dmError } from '../errors.js';
 
@@ -46,13 +47,13 @@ function keyedHasher(key: Uint8Array): Blake3Hasher {
     return cachedHasher;
   }
   cachedKey = Uint8Array.from(key); // own copy: the caller may recycle its buffer
-  cachedHasher = Blake3Hasher.newKeyed(Buffer.from(cachedKey));
+  cachedHasher = blakeNative().Blake3Hasher.newKeyed(Buffer.from(cachedKey));
   return cachedHasher;
 }
 
 /** 32-byte identity of `data`: keyed BLAKE3 when `key` (32 bytes) is given, plain BLAKE3 otherwise. */
 export function blockIdentity(data: Uint8Array, key?: Uint8Array): Uint8Array {
-  if (key === undefined) return blake3(asBuffer(data));
+  if (key === undefined) return blakeNative().blake3(asBuffer(data));
   const hasher = keyedHasher(key);
   hasher.update(asBuffer(data));
   return hasher.digestBuffer();

@@ -1,11 +1,11 @@
 /** Little-endian field helpers and the CRC-32C used by every repository structure. Pure. */
-import { crc32c as nativeCrc32c } from '@node-rs/crc32';
+import { crcNative } from '../../core/native.js';
 
 export { dataView as view, readU64, writeU64 } from '../../core/little-endian.js';
 
 /** CRC-32C (Castagnoli); `seed` continues an earlier CRC so header + payload need no concatenation. */
 export function crc32c(bytes: Uint8Array, seed?: number): number {
-  return nativeCrc32c(bytes, seed) >>> 0;
+  return crcNative().crc32c(bytes, seed) >>> 0;
 }
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {

@@ -7,16 +7,18 @@
  * One compression context per level per thread, created on first use and reused for every block
  * (creating a context per block costs an allocation of several MiB at level 9).
  */
-import zstd from 'zstd-napi/binding.js';
+import type * as zstdBinding from 'zstd-napi/binding.js';
+import { zstdNative } from '../../core/native.js';
 import { dmError } from '../../errors.js';
 
-const contexts = new Map<number, zstd.CCtx>();
-let dctx: zstd.DCtx | undefined;
+const contexts = new Map<number, zstdBinding.CCtx>();
+let dctx: zstdBinding.DCtx | undefined;
 let scratch: Buffer = Buffer.alloc(0);
 
-function contextFor(level: number): zstd.CCtx {
+function contextFor(level: number): zstdBinding.CCtx {
   let ctx = contexts.get(level);
   if (!ctx) {
+    const zstd = zstdNative();
     ctx = new zstd.CCtx();
     ctx.setParameter(zstd.CParameter.compressionLevel, level);
     ctx.setParameter(zstd.CParameter.contentSizeFlag, 1);
@@ -31,7 +33,7 @@ function contextFor(level: number): zstd.CCtx {
  * only until the next call on this thread (copy it or consume it right away).
  */
 export function zstdCompressScratch(src: Uint8Array, level: number): Uint8Array {
-  const bound = zstd.compressBound(src.length);
+  const bound = zstdNative().compressBound(src.length);
   if (scratch.length < bound) scratch = Buffer.allocUnsafeSlow(bound);
   const n = contextFor(level).compress2(scratch, src);
   return scratch.subarray(0, n);
@@ -44,7 +46,7 @@ export function zstdCompressScratch(src: Uint8Array, level: number): Uint8Array 
 export function zstdDecodeInto(src: Uint8Array, rawLength: number, into: Uint8Array): void {
   let size: number | null;
   try {
-    size = zstd.getFrameContentSize(src);
+    size = zstdNative().getFrameContentSize(src);
   } catch (err) {
     throw dmError('DM_ERR_CODEC', `zstd: ${(err as Error).message}`, undefined, err);
   }
@@ -58,7 +60,7 @@ export function zstdDecodeInto(src: Uint8Array, rawLength: number, into: Uint8Ar
   const out = Buffer.from(into.buffer, into.byteOffset, rawLength);
   let n: number;
   try {
-    dctx ??= new zstd.DCtx();
+    dctx ??= new (zstdNative().DCtx)();
     n = dctx.decompress(out, src);
   } catch (err) {
     throw dmError('DM_ERR_CODEC', `zstd: ${(err as Error).message}`, undefined, err);
