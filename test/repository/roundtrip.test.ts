@@ -22,6 +22,7 @@ import {
 import type { Repository } from '../../src/repository/index.js';
 import type { DecodeOptions } from '../../src/repository/parallel-open.js';
 import { backupDisk } from './helpers/backup.js';
+import { codeOf } from './helpers/code-of.js';
 import { DECODE_MODES, closeSharedPool } from './helpers/decode-modes.js';
 import { makeDisk } from './helpers/disk.js';
 import { cleanTempDirs, tempDir } from './helpers/tmp.js';
@@ -212,5 +213,30 @@ describe('repository round trip', () => {
     );
     await restorePoint(repo, { vm: 'v', disk: 1, out: join(dir, 'out.raw'), ...decode });
     expect((await readFile(join(dir, 'out.raw'))).equals(expected)).toBe(true);
+  });
+});
+
+describe('restore by point id', () => {
+  it('finds the point in its own backup file and refuses ids of other disks, VMs or bad shape', async () => {
+    const dir = await tempDir();
+    const repo = await openRepository(join(dir, 'repo'), { create: true });
+    const bs = 256 * KiB;
+    const disks = [makeDisk(11, bs, 4, 0), makeDisk(12, bs, 4, 0)];
+    const infos = [];
+    for (const [i, vm] of ['a', 'b'].entries()) {
+      const w = await openWriter(repo, backupFileFor('job', vm));
+      infos.push(await backupDisk((o) => w.beginPoint(o), disks[i]!, bs, { vm, disk: 0, type: 'full' }));
+      await w.close();
+    }
+    const out = join(dir, 'b.raw');
+    const res = await restorePoint(repo, { vm: 'b', point: infos[1]!.id, out });
+    expect(res.point.id).toBe(infos[1]!.id);
+    expect((await readFile(out)).equals(disks[1]!)).toBe(true);
+    const miss = (vm: string, point: string, disk = 0) =>
+      codeOf(restorePoint(repo, { vm, disk, point, out: join(dir, 'miss.raw') }));
+    expect(await miss('a', infos[1]!.id)).toBe('DM_ERR_REPO_POINT_NOT_FOUND'); // b's point asked for as a's
+    expect(await miss('b', infos[1]!.id, 1)).toBe('DM_ERR_REPO_POINT_NOT_FOUND');
+    expect(await miss('a', '../../config')).toBe('DM_ERR_REPO_POINT_NOT_FOUND');
+    expect(await miss('a', '0123456789abcdef')).toBe('DM_ERR_REPO_POINT_NOT_FOUND');
   });
 });
