@@ -1,8 +1,8 @@
 /**
  * Pipeline vs the two-core compute floor (design.md §5, second bar).
  *
- *   node --import tsx bench/backup-raw-pipeline.ts [--size 2GiB] [--placement fused,main,pool]
- *        [--batch 4] [--threads 2] [--inflight 4]
+ *   node --import tsx bench/backup-raw-pipeline.ts [--size 2GiB] [--placement auto,fused,main,pool]
+ *        [--batch 4] [--threads 2] [--inflight 4] [--rounds 3] [--read-in workers,main]
  *
  * Image: unique mixed-compressibility data, every block allocated (nothing to skip). Settings:
  * optimal (LZ4), encrypted, 1 MiB blocks. Single-core speeds of read, identity hash, compress,
@@ -35,15 +35,18 @@ import {
 } from './backup-bench-util.js';
 
 const size = parseSize(arg('size', '2GiB'));
-const placements = arg('placement', 'fused').split(',') as HashPlacement[];
+const placements = arg('placement', 'auto').split(',') as HashPlacement[];
 const batch = Number(arg('batch', '4'));
 const threads = Number(arg('threads', '2'));
 const inflight = Number(arg('inflight', String(2 * threads)));
 const readIos = arg('read-io', 'async').split(',') as ('async' | 'sync')[];
+// Where blocks are read: by the compute threads (default) or by the main thread.
+const readIns = arg('read-in', 'workers').split(',') as ('workers' | 'main')[];
 const readConcurrencies = arg('read-concurrency', '1').split(',').map(Number);
 // Any image instead of the generated one (e.g. an NTFS guest disk with --bitlooker).
 const imageArg = arg('image', '');
 const bitlooker = process.argv.includes('--bitlooker');
+const rounds = Math.max(1, Number(arg('rounds', '3')));
 const password = 'bench-password';
 
 interface Speeds {
@@ -95,40 +98,75 @@ async function stageSpeeds(image: string): Promise<Speeds> {
   return { wall, cpu };
 }
 
+interface Floor {
+  readonly wall: number;
+  readonly cpu: number;
+}
+
+async function measureFloor(image: string): Promise<Floor> {
+  const floorOf = (sp: Record<string, number>) => 2 / Object.values(sp).reduce((s, v) => s + 1 / v, 0);
+  const speeds = await stageSpeeds(image);
+  console.log('single-core MB/s by wall time:', speeds.wall);
+  console.log('single-core MB/s by CPU time: ', speeds.cpu);
+  const f = { wall: floorOf(speeds.wall), cpu: floorOf(speeds.cpu) };
+  console.log(
+    `two-core compute floor: ${f.wall.toFixed(1)} MB/s (wall), ${f.cpu.toFixed(1)} MB/s (CPU time); load average ${loadavg()[0]!.toFixed(1)}`,
+  );
+  return f;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * Rounds: floor, then each configuration's backup, then the floor again; each backup is compared
+ * with the mean of the floors measured just before and just after it. The machines this runs on
+ * are shared, and their speed drifts by 10–20 % within minutes: a floor measured once at the start
+ * made the ratio swing with the drift rather than with the pipeline.
+ */
 async function main(): Promise<void> {
   const image = imageArg || (await mixedImage(size));
   warm(image);
-  const speeds = await stageSpeeds(image);
-  const floorOf = (sp: Record<string, number>) => 2 / Object.values(sp).reduce((s, v) => s + 1 / v, 0);
-  const floor = floorOf(speeds.wall);
-  const cpuFloor = floorOf(speeds.cpu);
-  const lz4Ms = timeCommand('sh', ['-c', `lz4 -1 -c "${image}" > /dev/null`]);
   console.log(`image ${image} (${size / MiB} MiB)`);
-  console.log('single-core MB/s by wall time:', speeds.wall);
-  console.log('single-core MB/s by CPU time: ', speeds.cpu);
-  console.log(
-    `two-core compute floor: ${floor.toFixed(1)} MB/s (wall), ${cpuFloor.toFixed(1)} MB/s (CPU time); ` +
-      `2 × lz4 -1 CLI: ${(2 * mbps(size, lz4Ms)).toFixed(1)} MB/s; load average ${loadavg()[0]!.toFixed(1)}`,
-  );
-  for (const readConcurrency of readConcurrencies)
-    for (const readIo of readIos)
-      for (const placement of placements) {
-        const repo = join(OUT, `repo-raw-${placement}`);
-        rmSync(repo, { recursive: true, force: true });
-        warm(image);
-        const r = runChild({ repo, image, placement, readIo, readConcurrency });
-        const s = r.stats;
-        const rate = mbps(size, r.wallMs);
-        console.log(
-          `${placement} read=${readIo}×${readConcurrency} batch=${batch} inflight=${inflight} threads=${threads}: wall ${(r.wallMs / 1000).toFixed(2)} s, ` +
-            `${rate} MB/s = ${((rate / floor) * 100).toFixed(1)} % of floor; processing rate ${(s.processingRateBytesPerSec / 1e6).toFixed(1)} MB/s; ` +
-            `compression ${s.compressionRatio}; bottleneck ${JSON.stringify(s.bottleneck)}\n` +
-            `  CPU: ${(r.cpuMs / 1000).toFixed(2)} s for ${size / MiB} MiB = ${mbps(size, r.cpuMs)} MB/s per CPU-second; ` +
-            `work efficiency vs the single-core stages ${((mbps(size, r.cpuMs) / (cpuFloor / 2)) * 100).toFixed(1)} % ` +
-            `(= % of floor when both cores are ours); load average ${loadavg()[0]!.toFixed(1)}`,
-        );
-        rmSync(repo, { recursive: true, force: true });
-      }
+  const lz4Ms = timeCommand('sh', ['-c', `lz4 -1 -c "${image}" > /dev/null`]);
+  console.log(`2 × lz4 -1 CLI: ${(2 * mbps(size, lz4Ms)).toFixed(1)} MB/s`);
+  const ratios = new Map<string, number[]>();
+  let before = await measureFloor(image);
+  for (let round = 1; round <= rounds; round++) {
+    const results: { name: string; r: ChildResult }[] = [];
+    for (const readConcurrency of readConcurrencies)
+      for (const readIo of readIos)
+        for (const readIn of readIns)
+          for (const placement of placements) {
+            const repo = join(OUT, `repo-raw-${placement}`);
+            rmSync(repo, { recursive: true, force: true });
+            warm(image);
+            const name = `${placement} read=${readIn}/${readIo}×${readConcurrency} batch=${batch} inflight=${inflight} threads=${threads}`;
+            results.push({ name, r: runChild({ repo, image, placement, readIo, readIn, readConcurrency }) });
+            rmSync(repo, { recursive: true, force: true });
+          }
+    const after = await measureFloor(image);
+    const floor = (before.wall + after.wall) / 2;
+    const cpuFloor = (before.cpu + after.cpu) / 2;
+    for (const { name, r } of results) {
+      const s = r.stats;
+      const rate = mbps(size, r.wallMs);
+      const pct = (rate / floor) * 100;
+      ratios.set(name, [...(ratios.get(name) ?? []), pct]);
+      console.log(
+        `round ${round} ${name}: wall ${(r.wallMs / 1000).toFixed(2)} s, ` +
+          `${rate} MB/s = ${pct.toFixed(1)} % of floor ${floor.toFixed(1)}; processing rate ${(s.processingRateBytesPerSec / 1e6).toFixed(1)} MB/s; ` +
+          `compression ${s.compressionRatio}; bottleneck ${JSON.stringify(s.bottleneck)}\n` +
+          `  CPU: ${(r.cpuMs / 1000).toFixed(2)} s for ${size / MiB} MiB = ${mbps(size, r.cpuMs)} MB/s per CPU-second; ` +
+          `work efficiency vs the single-core stages ${((mbps(size, r.cpuMs) / (cpuFloor / 2)) * 100).toFixed(1)} % ` +
+          `(= % of floor when both cores are ours); load average ${loadavg()[0]!.toFixed(1)}`,
+      );
+    }
+    before = after;
+  }
+  for (const [name, pcts] of ratios)
+    console.log(
+      `${name}: median ${median(pcts).toFixed(1)} % of floor over ${pcts.length} rounds (${pcts.map((p) => p.toFixed(1)).join(', ')})`,
+    );
 }
 
 interface ChildSpec {
@@ -136,6 +174,7 @@ interface ChildSpec {
   readonly image: string;
   readonly placement: HashPlacement;
   readonly readIo: 'async' | 'sync';
+  readonly readIn: 'workers' | 'main';
   readonly readConcurrency: number;
 }
 
@@ -182,6 +221,7 @@ async function child(spec: ChildSpec): Promise<void> {
       batchSize: batch,
       maxInFlight: inflight,
       readIo: spec.readIo,
+      readIn: spec.readIn,
       readConcurrency: spec.readConcurrency,
     },
   });

@@ -106,12 +106,12 @@ function defaultTuning(threads: number): PipelineTuning {
     maxInFlight: 2 * Math.max(1, threads),
     readAhead: 4,
     writeSlack: 8,
-    hashPlacement: 'pool',
+    hashPlacement: 'auto',
     readIo: 'async',
   };
 }
 
-const HASH_PLACEMENTS: readonly HashPlacement[] = ['fused', 'main', 'pool'];
+const HASH_PLACEMENTS: readonly HashPlacement[] = ['auto', 'fused', 'main', 'pool'];
 
 function bad(field: string, message: string): never {
   throw dmError('DM_ERR_ARG_INVALID', message, { field });
@@ -158,6 +158,8 @@ export function resolveBackupOptions(o: BackupOptions): ResolvedBackup {
   positiveInt(tuning.writeSlack, 'tuning.writeSlack', 0);
   if (tuning.readIo !== 'async' && tuning.readIo !== 'sync')
     bad('tuning.readIo', "read I/O must be 'async' or 'sync'");
+  if (tuning.readIn !== undefined && tuning.readIn !== 'workers' && tuning.readIn !== 'main')
+    bad('tuning.readIn', "reads must be done in 'workers' or 'main'");
   if (!HASH_PLACEMENTS.includes(tuning.hashPlacement))
     bad('tuning.hashPlacement', `hash placement must be one of ${HASH_PLACEMENTS.join(', ')}`);
   return {

@@ -10,14 +10,20 @@ import { Readable } from 'node:stream';
 import type { PlanItem, ReadItem, RunItem } from '../plan/planner.js';
 import type { DiskSource } from '../source/disk-source.js';
 import type { BufferRing } from './buffer-ring.js';
-import { readKept } from './read-kept.js';
+import { ReadMapBuilder } from '../core/read-map.js';
+import type { ReadMapper } from '../source/read-map.js';
+import { rangesToRead, readKept } from './read-kept.js';
 import type { BusyClock } from './stats.js';
 
-/** A planned block that has been read: its bytes are `buffer[0..length)`, filter ranges zeroed. */
+/**
+ * A planned block that has been read: its bytes are `buffer[0..length)`, filter ranges zeroed. With
+ * `reads`, not yet: the compute thread runs that read map into the buffer (and bytesRead is 0).
+ */
 export interface ReadBlock extends ReadItem {
   readonly buffer: Uint8Array;
   /** Bytes actually read from the source (less than `length` when large zero ranges were skipped). */
   readonly bytesRead: number;
+  readonly reads?: Float64Array;
 }
 
 export type StreamItem = ReadBlock | RunItem;
@@ -25,6 +31,7 @@ export type StreamItem = ReadBlock | RunItem;
 export class BlockReader extends Readable {
   readonly #plan: Iterator<PlanItem>;
   readonly #pending: Promise<StreamItem>[] = [];
+  readonly #builder = new ReadMapBuilder();
   #planDone = false;
   #pumping = false;
 
@@ -35,6 +42,8 @@ export class BlockReader extends Readable {
     private readonly clock: BusyClock,
     highWaterMark: number,
     private readonly concurrency = 1,
+    /** When given, blocks are mapped (not read) here and read by the compute threads. */
+    private readonly mapper?: ReadMapper,
   ) {
     super({ objectMode: true, highWaterMark });
     this.#plan = plan[Symbol.iterator]();
@@ -81,8 +90,22 @@ export class BlockReader extends Readable {
     }
   }
 
+  /** The read map of a block: the kept ranges' bytes, then every zero range zeroed (as readKept). */
+  #mapBlock(item: ReadItem): Float64Array {
+    const mapper = this.mapper!;
+    const b = this.#builder;
+    if (!item.zero || item.zero.length === 0) mapper.map(item.offset, item.length, 0, b);
+    else {
+      for (const p of rangesToRead(item.length, item.zero))
+        mapper.map(item.offset + p.offset, p.length, p.offset, b);
+      for (const z of item.zero) b.zero(Math.min(z.length, item.length - z.offset), z.offset);
+    }
+    return b.take();
+  }
+
   async #readBlock(item: ReadItem): Promise<ReadBlock> {
     const buffer = await this.ring.acquire(); // FIFO: buffers are granted in plan order
+    if (this.mapper) return { ...item, buffer, bytesRead: 0, reads: this.#mapBlock(item) };
     this.clock.begin();
     let bytesRead: number;
     try {

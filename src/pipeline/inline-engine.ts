@@ -7,9 +7,13 @@ import { blockIdentity } from '../workers/identity.js';
 import { sealBlockInto } from '../workers/seal.js';
 import type { BlockJob, EngineResult, HashedJob, SealConfig, SealEngine, SealedJob } from './seal-engine.js';
 
+/** This engine reads nothing itself (readsBlocks false: the pipeline reads for it). */
+const NOTHING_READ = { zeroJobs: [], bytesRead: 0, readMs: 0 } as const;
+
 export function inlineEngine(config: SealConfig): SealEngine {
   return {
     computeThreads: 1,
+    readsBlocks: false,
     hash(jobs) {
       const t = performance.now();
       const out: HashedJob[] = jobs.map((j) => ({
@@ -17,12 +21,13 @@ export function inlineEngine(config: SealConfig): SealEngine {
         buffer: j.buffer,
         identity: blockIdentity(j.buffer.subarray(0, j.length), config.identityKey),
       }));
-      return Promise.resolve({ jobs: out, computeMs: performance.now() - t });
+      return Promise.resolve({ ...NOTHING_READ, jobs: out, computeMs: performance.now() - t });
     },
     seal(jobs) {
       const t = performance.now();
       const out: SealedJob[] = jobs.map((j) => sealOne(config, j));
       return Promise.resolve({
+        ...NOTHING_READ,
         jobs: out,
         computeMs: performance.now() - t,
       } satisfies EngineResult<SealedJob>);

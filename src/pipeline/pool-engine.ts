@@ -1,13 +1,22 @@
 /**
- * The seal engine on the BlockPool's worker threads. Each block's ring buffer is both
- * the slot's `data` and its `out` (sealing writes the payload over the dead input), so a block
- * costs one buffer and the pool moves one ArrayBuffer per block each way.
+ * The seal engine on the BlockPool's worker threads. Each block's ring buffer is both the slot's
+ * `data` and its `out` (sealing writes the payload over the dead input), so a block costs one
+ * buffer and the pool moves one ArrayBuffer per block each way. Jobs with read maps are read by
+ * the worker that hashes them (readsBlocks).
  */
 import { performance } from 'node:perf_hooks';
 import { IDENTITY_BYTES, NONCE_BYTES } from '../core/blob.js';
-import type { BlockPool } from '../workers/pool.js';
+import type { BatchResult, BlockPool } from '../workers/pool.js';
 import type { BlockSlot } from '../workers/buffer-ring.js';
-import type { BlockJob, EngineResult, HashedJob, SealConfig, SealEngine, SealedJob } from './seal-engine.js';
+import type {
+  BlockJob,
+  EngineResult,
+  HashedJob,
+  SealConfig,
+  SealEngine,
+  SealedJob,
+  ZeroJob,
+} from './seal-engine.js';
 
 function slotsOf(jobs: BlockJob[]): BlockSlot[] {
   return jobs.map((j) => ({ data: j.buffer, out: j.buffer, length: j.length }));
@@ -20,26 +29,55 @@ function packed(parts: (Uint8Array | undefined)[], width: number): Uint8Array | 
   return out;
 }
 
+/** Read maps of the batch, or undefined when no job has one. */
+function readsOf(jobs: BlockJob[]): (Float64Array | undefined)[] | undefined {
+  return jobs.some((j) => j.reads) ? jobs.map((j) => j.reads) : undefined;
+}
+
+/** Splits a batch's results into zero-read jobs and the rest (built by `make`). */
+function split<T>(
+  jobs: BlockJob[],
+  slots: BlockSlot[],
+  r: BatchResult,
+  started: number,
+  make: (j: BlockJob, buffer: Uint8Array, i: number) => T,
+): EngineResult<T> {
+  const out: T[] = [];
+  const zeroJobs: ZeroJob[] = [];
+  jobs.forEach((j, i) => {
+    const buffer = slots[i]!.data;
+    if (r.zero[i]) zeroJobs.push({ index: j.index, buffer, length: j.length });
+    else out.push(make(j, buffer, i));
+  });
+  return {
+    jobs: out,
+    zeroJobs,
+    bytesRead: r.bytesRead,
+    readMs: r.readMs,
+    computeMs: performance.now() - started,
+  };
+}
+
 /** An engine on `pool`; `owned`: close() closes the pool too. */
 export function poolEngine(config: SealConfig, pool: BlockPool, owned: boolean): SealEngine {
-  return {
+  const engine: SealEngine = {
     computeThreads: pool.threads,
+    readsBlocks: true,
     async hash(jobs): Promise<EngineResult<HashedJob>> {
       const t = performance.now();
       const slots = slotsOf(jobs);
+      const reads = readsOf(jobs);
       const r = await pool.submit({
         op: 'hash',
         slots,
         ...(config.identityKey ? { identityKey: config.identityKey } : {}),
+        ...(reads ? { reads, ...(engine.readPaths ? { readPaths: engine.readPaths } : {}) } : {}),
       });
-      return {
-        jobs: jobs.map((j, i) => ({
-          index: j.index,
-          buffer: slots[i]!.data,
-          identity: r.identity(i).slice(),
-        })),
-        computeMs: performance.now() - t,
-      };
+      return split(jobs, slots, r, t, (j, buffer, i) => ({
+        index: j.index,
+        buffer,
+        identity: r.identity(i).slice(),
+      }));
     },
     async seal(jobs): Promise<EngineResult<SealedJob>> {
       const t = performance.now();
@@ -54,6 +92,7 @@ export function poolEngine(config: SealConfig, pool: BlockPool, owned: boolean):
             NONCE_BYTES,
           )
         : undefined;
+      const reads = identities ? undefined : readsOf(jobs);
       const r = await pool.submit({
         op: identities ? 'seal' : 'hashAndSeal',
         level: config.level,
@@ -62,25 +101,21 @@ export function poolEngine(config: SealConfig, pool: BlockPool, owned: boolean):
         ...(config.blobKey ? { blobKey: config.blobKey } : {}),
         ...(identities ? { identities } : {}),
         ...(nonces ? { nonces } : {}),
+        ...(reads ? { reads, ...(engine.readPaths ? { readPaths: engine.readPaths } : {}) } : {}),
       });
-      return {
-        jobs: jobs.map((j, i) => {
-          const buffer = slots[i]!.data;
-          return {
-            index: j.index,
-            buffer,
-            sealed: {
-              identity: r.identity(i),
-              codec: r.codecs[i]!,
-              rawLength: j.length,
-              payload: buffer.subarray(0, r.payloadLengths[i]!),
-              nonce: j.nonce,
-            },
-          };
-        }),
-        computeMs: performance.now() - t,
-      };
+      return split(jobs, slots, r, t, (j, buffer, i) => ({
+        index: j.index,
+        buffer,
+        sealed: {
+          identity: r.identity(i),
+          codec: r.codecs[i]!,
+          rawLength: j.length,
+          payload: buffer.subarray(0, r.payloadLengths[i]!),
+          nonce: j.nonce,
+        },
+      }));
     },
     close: () => (owned ? pool.close() : Promise.resolve()),
   };
+  return engine;
 }

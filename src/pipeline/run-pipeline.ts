@@ -9,6 +9,7 @@ import { TAG_BYTES } from '../core/blob.js';
 import { dmError, isDmError } from '../errors.js';
 import type { PlanItem } from '../plan/planner.js';
 import type { DiskSource } from '../source/disk-source.js';
+import type { ReadMapper } from '../source/read-map.js';
 import { BlockProcessor } from './block-processor.js';
 import type { BlockTarget, HashPlacement, ProcessorCounters } from './block-processor.js';
 import { BlockReader } from './block-reader.js';
@@ -34,6 +35,13 @@ export interface PipelineTuning {
   readonly readIo?: 'async' | 'sync';
   /** Source reads in flight at once (default 1). */
   readonly readConcurrency?: number;
+  /**
+   * Where blocks are read: 'workers' (default when the engine has threads and the source can map
+   * its reads): each compute thread preads the blocks it hashes and compresses, so the bytes are
+   * read on the core that uses them and the main thread only plans, dedups and writes; 'main':
+   * this thread reads (readIo, readConcurrency) and moves the bytes to the workers.
+   */
+  readonly readIn?: 'workers' | 'main';
 }
 
 export interface PipelineOptions {
@@ -71,12 +79,23 @@ export function ringSizeFor(t: PipelineTuning): number {
   return t.batchSize * (t.maxInFlight + 1) + t.readAhead + (t.readConcurrency ?? 1) + t.writeSlack;
 }
 
+/** The source's read mapper when the engine's threads should read the blocks (see readIn). */
+function readMapperFor(o: PipelineOptions): ReadMapper | undefined {
+  const t = o.tuning;
+  // 'main' placement hashes on this thread, so this thread needs the bytes.
+  if ((t.readIn ?? 'workers') !== 'workers' || !o.engine.readsBlocks || t.hashPlacement === 'main')
+    return undefined;
+  return o.source.readMapper?.();
+}
+
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   if (o.signal?.aborted) throw dmError('DM_ERR_ABORTED', 'backup was aborted');
   const started = performance.now();
   const cpuStart = process.cpuUsage();
   const clocks = newStageClocks();
   const ring = new BufferRing(ringSizeFor(o.tuning), o.blockSize + TAG_BYTES);
+  const mapper = readMapperFor(o);
+  if (mapper) o.engine.readPaths = mapper.paths;
   const reader = new BlockReader(
     o.source,
     o.plan,
@@ -84,6 +103,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     clocks.source,
     o.tuning.readAhead,
     o.tuning.readConcurrency ?? 1,
+    mapper,
   );
   const processor = new BlockProcessor({
     target: o.target,

@@ -23,6 +23,15 @@ export interface BlockJob {
   identity?: Uint8Array;
   /** Assigned by the main thread (never by workers), so nonces are unique per session. */
   nonce?: Uint8Array;
+  /** Read map (core/read-map.ts): the engine's thread reads the block into `buffer` first. */
+  reads?: Float64Array;
+}
+
+/** A block whose read map produced only zeros: neither hashed nor sealed. */
+export interface ZeroJob {
+  readonly index: number;
+  readonly buffer: Uint8Array;
+  readonly length: number;
 }
 
 export interface SealedJob {
@@ -41,6 +50,11 @@ export interface HashedJob {
 
 export interface EngineResult<T> {
   readonly jobs: T[];
+  /** Jobs with read maps that read as all zeros (never from engines without `readsBlocks`). */
+  readonly zeroJobs: readonly ZeroJob[];
+  /** Bytes read by read maps, and the milliseconds summed over threads. */
+  readonly bytesRead: number;
+  readonly readMs: number;
   /** Compute milliseconds spent on this batch (summed over threads), for the proxy share. */
   readonly computeMs: number;
 }
@@ -48,6 +62,10 @@ export interface EngineResult<T> {
 export interface SealEngine {
   /** Threads doing compute (the proxy share is divided by this). */
   readonly computeThreads: number;
+  /** True when jobs may carry read maps (`reads`) for the engine's threads to run. */
+  readonly readsBlocks: boolean;
+  /** Paths of descriptors in read maps, for errors (set by the pipeline when it maps reads). */
+  readPaths?: Record<number, string>;
   /** Identity of each block; buffers come back untouched. */
   hash(jobs: BlockJob[]): Promise<EngineResult<HashedJob>>;
   /** Hash (unless `identity` is set), compress, encrypt; payload written into the block's buffer. */

@@ -40,6 +40,11 @@ export class BusyClock {
     if (--this.#active === 0) this.#busy += performance.now() - this.#since;
   }
 
+  /** Busy time measured elsewhere (reads done by worker threads, per thread). */
+  add(ms: number): void {
+    this.#busy += ms;
+  }
+
   /** Busy milliseconds so far (an open interval counts up to now). */
   get busyMs(): number {
     return this.#busy + (this.#active > 0 ? performance.now() - this.#since : 0);

@@ -2,6 +2,7 @@
  * The interface every disk image reader implements (VHDX, differencing chains, raw). Later stages
  * (planner, block reader, restore) see only this, never a format.
  */
+import type { ReadMapper } from './read-map.js';
 
 /** How a byte range of the virtual disk is backed. All three kinds except `present` read as zeros. */
 export type ExtentKind =
@@ -38,5 +39,10 @@ export interface DiskSource {
    * extents of the same kind coalesced, covering the range exactly.
    */
   extents(offset?: number, length?: number): Iterable<Extent>;
+  /**
+   * Where the bytes are, so that worker threads can read them themselves; undefined when reads
+   * need this thread (e.g. a replayed VHDX log overlays the file in memory).
+   */
+  readMapper?(): ReadMapper | undefined;
   close(): Promise<void>;
 }

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import { dmError, fromSystemError } from '../errors.js';
 import type { DiskSource, Extent } from './disk-source.js';
+import type { ReadMapper } from './read-map.js';
 import { checkedRange } from './range.js';
 import { openRegularFile } from './regular-file.js';
 
@@ -71,6 +72,16 @@ export class RawImage implements DiskSource {
         err ? reject(fromSystemError(err, 'read', this.path)) : resolve(n),
       );
     });
+  }
+
+  readMapper(): ReadMapper {
+    return {
+      map: (offset, length, bufOffset, into) => {
+        checkedRange(this.path, this.virtualSize, undefined, offset, length, 0);
+        into.push(this.fd, offset, length, bufOffset);
+      },
+      paths: { [this.fd]: this.path },
+    };
   }
 
   extents(offset = 0, length?: number): Iterable<Extent> {

@@ -30,6 +30,14 @@ export interface BatchRequest {
   readonly identities: Uint8Array | undefined;
   /** Encrypted seal ops: packed NONCE_BYTES per block. */
   readonly nonces: Uint8Array | undefined;
+  /**
+   * `hash` / `hashAndSeal`: per block, a read map (core/read-map.ts) the worker runs into `data[i]`
+   * first, or null when the block's bytes are already there. A block read as all zeros is flagged
+   * in `zero` and neither hashed nor sealed.
+   */
+  readonly reads: (Float64Array | null)[] | undefined;
+  /** Paths of the descriptors in `reads`, for error messages. */
+  readonly readPaths: Record<number, string> | undefined;
 }
 
 export interface BatchReply {
@@ -41,6 +49,11 @@ export interface BatchReply {
   /** Seal ops: codec per block; payload i is `out[i].subarray(0, payloadLengths[i])`. */
   readonly codecs: Uint8Array;
   readonly payloadLengths: Uint32Array;
+  /** 1 for a block whose read map produced only zeros (not hashed, not sealed). */
+  readonly zero: Uint8Array;
+  /** Bytes the read maps read from files (zero fills excluded), and the milliseconds it took. */
+  readonly bytesRead: number;
+  readonly readMs: number;
   /** Set when the batch failed; the buffers still come back. */
   readonly error: WireError | undefined;
 }

@@ -4,19 +4,25 @@
  * Errors never escape as exceptions: they travel as `toWire` data next to the buffers, so the main
  * thread gets both its buffers and a catalog error (thrown errors lose their code when cloned).
  */
+import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { IDENTITY_BYTES, NONCE_BYTES } from '../core/blob.js';
 import { toWire, type WireError } from '../errors.js';
 import { buffersOf, type BatchReply, type BatchRequest } from './batch-protocol.js';
 import { identityInto } from './identity.js';
+import { executeReadMap } from './read-map-exec.js';
 import { BLOCK_WORKER_DATA } from './pool-options.js';
 import { sealBlockInto } from './seal.js';
 import type { ThreadMessage, ThreadReply } from './thread-set.js';
+import { isAllZero } from './zero.js';
 
 interface ReplyArrays {
   readonly identities: Uint8Array;
   readonly codecs: Uint8Array;
   readonly payloadLengths: Uint32Array;
+  readonly zero: Uint8Array;
+  bytesRead: number;
+  readMs: number;
 }
 
 function nonceAt(req: BatchRequest, i: number): Uint8Array | undefined {
@@ -28,6 +34,16 @@ function sealAll(req: BatchRequest, reply: ReplyArrays): void {
   const seals = req.op !== 'hash';
   for (let i = 0; i < req.data.length; i++) {
     const block = req.data[i]!.subarray(0, req.lengths[i]);
+    const reads = req.reads?.[i];
+    if (reads) {
+      const t = performance.now();
+      reply.bytesRead += executeReadMap(reads, block, req.readPaths ?? {});
+      reply.readMs += performance.now() - t;
+      if (isAllZero(block)) {
+        reply.zero[i] = 1;
+        continue;
+      }
+    }
     const idAt = i * IDENTITY_BYTES;
     if (hashes) identityInto(block, req.identityKey, reply.identities, idAt);
     if (!seals) continue;
@@ -52,7 +68,14 @@ export function runBatch(req: BatchRequest): BatchReply {
   const n = req.data.length;
   const identities =
     req.op === 'seal' && req.identities ? req.identities : new Uint8Array(n * IDENTITY_BYTES);
-  const reply: ReplyArrays = { identities, codecs: new Uint8Array(n), payloadLengths: new Uint32Array(n) };
+  const reply: ReplyArrays = {
+    identities,
+    codecs: new Uint8Array(n),
+    payloadLengths: new Uint32Array(n),
+    zero: new Uint8Array(n),
+    bytesRead: 0,
+    readMs: 0,
+  };
   let error: WireError | undefined;
   try {
     sealAll(req, reply);

@@ -40,6 +40,10 @@ export interface BlockBatch {
   readonly identities?: Uint8Array;
   /** Encrypted seals: packed NONCE_BYTES per slot (main thread assigns them: nonceFromCounter). */
   readonly nonces?: Uint8Array;
+  /** `hash` / `hashAndSeal`: per slot, a read map the worker runs into the slot first (or none). */
+  readonly reads?: readonly (Float64Array | undefined)[];
+  /** Paths of the descriptors in `reads`, for error messages. */
+  readonly readPaths?: Record<number, string>;
 }
 
 export interface BatchResult {
@@ -49,6 +53,11 @@ export interface BatchResult {
   readonly codecs: readonly CodecIdValue[];
   /** Seal ops: payload i is `slots[i].out.subarray(0, payloadLengths[i])`. */
   readonly payloadLengths: Uint32Array;
+  /** 1 where a slot's read map produced only zeros (that slot was neither hashed nor sealed). */
+  readonly zero: Uint8Array;
+  /** Bytes the read maps read from files, and the milliseconds the workers spent reading. */
+  readonly bytesRead: number;
+  readonly readMs: number;
   identity(i: number): Uint8Array;
 }
 
@@ -60,6 +69,9 @@ function validate(batch: BlockBatch): void {
   if (seals && batch.level === undefined) throw dmError('DM_ERR_INTERNAL', `${op} needs a level`);
   if (op === 'seal' && batch.identities?.length !== n * IDENTITY_BYTES) {
     throw dmError('DM_ERR_INTERNAL', `${op} needs one identity per slot`);
+  }
+  if (batch.reads && (op === 'seal' || batch.reads.length !== n)) {
+    throw dmError('DM_ERR_INTERNAL', `${op} with read maps needs one per slot (and hashes)`);
   }
   if (op !== 'hash' && batch.blobKey && batch.nonces?.length !== n * NONCE_BYTES) {
     throw dmError('DM_ERR_INTERNAL', `encrypted ${op} needs one nonce per slot`);
@@ -130,6 +142,8 @@ export class BlockPool extends EventEmitter {
       out: slots.map((s) => s.out), // always: every moved buffer must come back
       identities: op === 'seal' ? batch.identities : undefined,
       nonces: encrypted ? batch.nonces : undefined,
+      reads: batch.reads ? batch.reads.map((r) => r ?? null) : undefined,
+      readPaths: batch.readPaths,
     };
     // A slot's out view usually shares the data buffer; buffersOf sends each buffer once.
     const transferList = [...buffersOf(req.out, buffersOf(req.data))];
@@ -157,6 +171,9 @@ export class BlockPool extends EventEmitter {
       identities,
       codecs: Array.from(reply.codecs) as CodecIdValue[],
       payloadLengths: reply.payloadLengths,
+      zero: reply.zero,
+      bytesRead: reply.bytesRead,
+      readMs: reply.readMs,
       identity: (i) => identities.subarray(i * IDENTITY_BYTES, (i + 1) * IDENTITY_BYTES),
     };
   }

@@ -3,6 +3,8 @@
  * parent (formats.md §1.7–1.8), for reads and for the allocation map.
  */
 import type { Extent } from '../../disk-source.js';
+import type { ReadMapBuilder } from '../../../core/read-map.js';
+import { requireInFile } from '../../read-map.js';
 import { BatState } from '../format/constants.js';
 import type { BatTable } from './bat-table.js';
 import type { ImageFile } from './image-file.js';
@@ -124,6 +126,45 @@ export class VhdxLayer {
       bufOffset += n;
       length -= n;
     }
+  }
+
+  /**
+   * The read map of [vOffset, +length) landing at `bufOffset` (read's counterpart for reads done
+   * elsewhere): the same walk over BAT states, parents and sector bitmaps, emitting preads and
+   * zero fills instead of doing them.
+   */
+  map(into: ReadMapBuilder, bufOffset: number, vOffset: number, length: number): void {
+    if (vOffset + length > this.virtualSize) {
+      const keep = Math.max(0, this.virtualSize - vOffset);
+      into.zero(length - keep, bufOffset + keep);
+      length = keep;
+    }
+    const bs = this.blockSize;
+    while (length > 0) {
+      const block = Math.floor(vOffset / bs);
+      const inBlock = vOffset - block * bs;
+      const n = Math.min(length, bs - inBlock);
+      const index = this.entry(block);
+      const state = this.state(index);
+      if (state === BatState.FullyPresent) this.mapFile(into, bufOffset, this.fileOffset(index) + inBlock, n);
+      else if (state === BatState.PartiallyPresent) {
+        for (const { bit, from, to } of this.bitmapRuns(block, inBlock, n)) {
+          const at = bufOffset + from - inBlock;
+          if (bit) this.mapFile(into, at, this.fileOffset(index) + from, to - from);
+          else if (this.parent) this.parent.map(into, at, block * bs + from, to - from);
+          else into.zero(to - from, at);
+        }
+      } else if (this.stateClass(block) === 2 && this.parent) this.parent.map(into, bufOffset, vOffset, n);
+      else into.zero(n, bufOffset);
+      vOffset += n;
+      bufOffset += n;
+      length -= n;
+    }
+  }
+
+  private mapFile(into: ReadMapBuilder, bufOffset: number, fileOffset: number, length: number): void {
+    requireInFile(this.file.path, this.file.size, fileOffset, length);
+    into.push(this.file.fd, fileOffset, length, bufOffset);
   }
 
   /** Runs of equal sector-bitmap bits: 1 from this file, 0 from the parent at the same offset. */

@@ -4,6 +4,7 @@
  */
 import { dmError } from '../../../errors.js';
 import type { DiskSource, Extent } from '../../disk-source.js';
+import type { ReadMapper } from '../../read-map.js';
 import type { BatGeometry } from '../format/bat.js';
 import type { VhdxHeader } from '../format/header.js';
 import type { VhdxMetadata } from '../format/metadata.js';
@@ -137,6 +138,20 @@ export class VhdxSource implements DiskSource {
     const len = length ?? this.virtualSize - offset;
     checkedRange(this.path, this.virtualSize, undefined, offset, len, 0);
     return coalesce(this.top.extents(offset, len));
+  }
+
+  /** Undefined when a replayed log overlays a file: its bytes exist only in this thread's memory. */
+  readMapper(): ReadMapper | undefined {
+    if (this.files.some((f) => f.overlay !== undefined || f.logicalSize !== f.size)) return undefined;
+    const paths = Object.fromEntries(this.files.map((f) => [f.fd, f.path])) as Record<number, string>;
+    return {
+      map: (offset, length, bufOffset, into) => {
+        this.assertOpen();
+        checkedRange(this.path, this.virtualSize, undefined, offset, length, 0);
+        this.top.map(into, bufOffset, offset, length);
+      },
+      paths,
+    };
   }
 
   async close(): Promise<void> {
