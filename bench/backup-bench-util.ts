@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { buildDictionaries } from '../src/fixtures/content/dictionary.js';
 import { contentStream } from '../src/fixtures/content/kinds.js';
 import { createVhdx } from '../src/source/vhdx/writer/vhdx-writer.js';
-import type * as Api from '../src/index.js';
+import type { BackupStats } from '../src/index.js';
 
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
@@ -86,14 +86,19 @@ export class Stopwatch {
   }
 }
 
+const BACKUP_CHILD = join(import.meta.dirname, 'backup-child.mjs');
+
 /**
- * The public API from dist/ (`--dist`: compiled JS everywhere, workers included, as users run it)
- * or from src/ through tsx (workers then compile TypeScript at start-up, which costs CPU).
+ * One library backup() in a fresh plain-JS process on dist/ (npm run build first): wall and CPU
+ * around the call, and the job's statistics. `options` is backup()'s options object.
  */
-export async function api(): Promise<typeof Api> {
-  const useDist = process.argv.includes('--dist');
-  const path = useDist ? '../dist/index.js' : '../src/index.js';
-  return (await import(path)) as typeof Api;
+export function runBackupChild(options: object): { wallMs: number; cpuMs: number; stats: BackupStats } {
+  const r = spawnSync(process.execPath, [BACKUP_CHILD, JSON.stringify(options)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 24,
+  });
+  if (r.status !== 0) throw new Error(`backup child failed with status ${r.status}`);
+  return JSON.parse(r.stdout.toString()) as { wallMs: number; cpuMs: number; stats: BackupStats };
 }
 
 export interface Measured {

@@ -1,7 +1,7 @@
 /**
  * Pipeline vs the two-core compute floor (design.md §5, second bar).
  *
- *   node --import tsx bench/backup-raw-pipeline.ts [--size 2GiB] [--placement auto,fused,main,pool]
+ *   npm run build && node --import tsx bench/backup-raw-pipeline.ts [--size 2GiB] [--placement auto,fused,main,pool]
  *        [--batch 4] [--threads 2] [--inflight 4] [--rounds 3] [--read-in workers,main]
  *
  * Image: unique mixed-compressibility data, every block allocated (nothing to skip). Settings:
@@ -9,7 +9,6 @@
  * encrypt and write are measured in the same run on the same bytes; floor = 2 ÷ Σ 1/speed.
  * Also prints 2 × the single-core `lz4 -1` command-line throughput on the image.
  */
-import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, rmSync, writeSync, fsyncSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -25,11 +24,10 @@ import {
   MiB,
   OUT,
   Stopwatch,
-  api,
   arg,
-  cpuMsSince,
   mbps,
   mixedImage,
+  runBackupChild,
   timeCommand,
   warm,
 } from './backup-bench-util.js';
@@ -185,29 +183,14 @@ interface ChildResult {
 }
 
 /**
- * Each backup runs in a fresh process, as a user's does: run in this one, after the stage
- * measurements above, the same backup measured 285–295 MB/s against 379–401 MB/s in a fresh
- * process (2 GiB, 2026-11-22; cause not pinned down: the stage loop leaves heap and JIT state
+ * Each backup runs in a fresh process, as a user's does, and that process is plain JS on dist/
+ * (bench/backup-child.mjs): a child of this TypeScript file inherits tsx's module hooks, whose
+ * round trips to the hooks thread cost ~0.1 s of a 1 GiB backup (2026-12-02 profile). In this
+ * process, after the stage loop, the same backup was ~25 % slower again (heap and JIT state left
  * behind). Wall and CPU are taken around the backup() call itself, pool start-up included.
  */
 function runChild(spec: ChildSpec): ChildResult {
-  const args = [
-    ...process.execArgv,
-    process.argv[1]!,
-    '--child',
-    JSON.stringify(spec),
-    ...process.argv.slice(2),
-  ];
-  const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
-  if (r.status !== 0) throw new Error(`backup child failed with status ${r.status}`);
-  return JSON.parse(r.stdout.toString()) as ChildResult;
-}
-
-async function child(spec: ChildSpec): Promise<void> {
-  const { backup } = await api();
-  const t = performance.now();
-  const c0 = process.cpuUsage();
-  const r = await backup({
+  const options = {
     repo: spec.repo,
     disk: spec.image,
     password,
@@ -224,11 +207,8 @@ async function child(spec: ChildSpec): Promise<void> {
       readIn: spec.readIn,
       readConcurrency: spec.readConcurrency,
     },
-  });
-  const result: ChildResult = { wallMs: performance.now() - t, cpuMs: cpuMsSince(c0), stats: r.stats };
-  process.stdout.write(JSON.stringify(result));
+  };
+  return runBackupChild(options) as ChildResult;
 }
 
-const childSpec = arg('child', '');
-if (childSpec) await child(JSON.parse(childSpec) as ChildSpec);
-else await main();
+await main();

@@ -159,6 +159,8 @@ export function isDmError(err: unknown, code?: ErrorCode): err is DmError {
 export interface WireError {
   readonly code: string;
   readonly message: string;
+  /** The thrower's location (already part of `message`), kept so callers can still read it. */
+  readonly location?: ErrorLocation | undefined;
   readonly cause?: WireError | undefined;
 }
 
@@ -166,7 +168,13 @@ export function toWire(err: unknown, depth = 0): WireError {
   if (err instanceof Error) {
     const code = isDmError(err) ? err.code : 'DM_ERR_INTERNAL';
     const cause = depth < 4 && err.cause !== undefined ? toWire(err.cause, depth + 1) : undefined;
-    return { code, message: err.message, ...(cause ? { cause } : {}) };
+    const location = isDmError(err) ? err.location : undefined;
+    return {
+      code,
+      message: err.message,
+      ...(location ? { location: { ...location } } : {}),
+      ...(cause ? { cause } : {}),
+    };
   }
   return { code: 'DM_ERR_INTERNAL', message: String(err) };
 }
@@ -174,7 +182,8 @@ export function toWire(err: unknown, depth = 0): WireError {
 export function fromWire(wire: WireError): DmError {
   const code: ErrorCode = wire.code in ERROR_CATALOG ? (wire.code as ErrorCode) : 'DM_ERR_INTERNAL';
   const err = new DmError(code, wire.message, wire.cause ? { cause: fromWire(wire.cause) } : undefined);
-  return err;
+  // Not through the constructor: the message already carries the formatted location.
+  return wire.location ? Object.assign(err, { location: wire.location }) : err;
 }
 
 /** Map Node system errors (ENOSPC, ENOENT, ...) to catalog errors, naming the file. */

@@ -27,4 +27,13 @@ describe('error catalog', () => {
     expect(fromWire({ code: 'NOT_A_CODE', message: 'x' }).code).toBe('DM_ERR_INTERNAL');
     expect(exitCodeFor(new Error('plain'))).toBe(1);
   });
+
+  it('keeps the location across the wire without naming it twice in the message', () => {
+    const err = new DmError('DM_ERR_SOURCE_TRUNCATED', 'file ended', {
+      location: { file: 'd.raw', offset: 512 },
+    });
+    const back = fromWire(structuredClone(toWire(err)));
+    expect(back.location).toEqual({ file: 'd.raw', offset: 512 });
+    expect(back.message).toBe(err.message);
+  });
 });

@@ -105,14 +105,17 @@ export class BlockReader extends Readable {
 
   async #readBlock(item: ReadItem): Promise<ReadBlock> {
     const buffer = await this.ring.acquire(); // FIFO: buffers are granted in plan order
-    if (this.mapper) return { ...item, buffer, bytesRead: 0, reads: this.#mapBlock(item) };
-    this.clock.begin();
-    let bytesRead: number;
     try {
-      bytesRead = await readKept(this.source, buffer, item);
-    } finally {
-      this.clock.end();
+      if (this.mapper) return { ...item, buffer, bytesRead: 0, reads: this.#mapBlock(item) };
+      this.clock.begin();
+      try {
+        return { ...item, buffer, bytesRead: await readKept(this.source, buffer, item) };
+      } finally {
+        this.clock.end();
+      }
+    } catch (err) {
+      this.ring.release(buffer); // a failed block's buffer goes back: the ring stays whole
+      throw err;
     }
-    return { ...item, buffer, bytesRead };
   }
 }

@@ -28,15 +28,29 @@ export function rangesToRead(length: number, zero: readonly ByteRange[] | undefi
   return out;
 }
 
+/**
+ * Bytes of [offset, +length) the source holds in its files: what reading the range costs. Zero and
+ * absent extents inside a read block (sparse VHDX sectors) are filled, not read, and do not count
+ * (the compute threads' read maps count the same way).
+ */
+function presentBytes(source: DiskSource, offset: number, length: number): number {
+  let n = 0;
+  const end = offset + length;
+  for (const e of source.extents(offset, length))
+    if (e.kind === 'present')
+      n += Math.max(0, Math.min(end, e.offset + e.length) - Math.max(offset, e.offset));
+  return n;
+}
+
 /** Fills `buffer[0..item.length)` with the block's bytes, zero ranges zeroed; returns bytes read. */
 export async function readKept(source: DiskSource, buffer: Uint8Array, item: ReadItem): Promise<number> {
   if (!item.zero || item.zero.length === 0) {
     // Most blocks: one read, no range bookkeeping allocated per block.
     await source.read(buffer, item.offset, item.length, 0);
-    return item.length;
+    return presentBytes(source, item.offset, item.length);
   }
   const parts = rangesToRead(item.length, item.zero);
   await Promise.all(parts.map((p) => source.read(buffer, item.offset + p.offset, p.length, p.offset)));
   for (const z of item.zero) buffer.fill(0, z.offset, z.offset + z.length);
-  return parts.reduce((sum, p) => sum + p.length, 0);
+  return parts.reduce((sum, p) => sum + presentBytes(source, item.offset + p.offset, p.length), 0);
 }

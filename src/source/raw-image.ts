@@ -77,6 +77,8 @@ export class RawImage implements DiskSource {
   readMapper(): ReadMapper {
     return {
       map: (offset, length, bufOffset, into) => {
+        // A closed descriptor's number may already name another file: never map it.
+        if (this.closed) throw dmError('DM_ERR_ARG_INVALID', 'the image is closed', { file: this.path });
         checkedRange(this.path, this.virtualSize, undefined, offset, length, 0);
         into.push(this.fd, offset, length, bufOffset);
       },

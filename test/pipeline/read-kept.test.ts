@@ -12,6 +12,9 @@ function recordingSource(bytes: Uint8Array): { source: DiskSource; reads: [numbe
       reads.push([offset, length]);
       buf.set(bytes.subarray(offset, offset + length), bufOffset);
     },
+    *extents(offset = 0, length = bytes.length - offset) {
+      yield { offset, length, kind: 'present' };
+    },
   } as unknown as DiskSource;
   return { source, reads };
 }
@@ -59,5 +62,31 @@ describe('readKept', () => {
       [1024 * KiB, 300 * KiB],
       [1024 * KiB + 700 * KiB, 324 * KiB],
     ]);
+  });
+
+  it('counts only the bytes the source holds: sparse extents inside a block are filled, not read', async () => {
+    const disk = new Uint8Array(1024 * KiB).fill(5);
+    const source = {
+      async read(buf: Uint8Array, offset: number, length: number, bufOffset = 0) {
+        buf.set(disk.subarray(offset, offset + length), bufOffset);
+      },
+      *extents(offset: number, length: number) {
+        // [0, 256 KiB) present, [256, 768) absent, [768, 1024) present, clipped to the request.
+        const all = [
+          { offset: 0, length: 256 * KiB, kind: 'present' },
+          { offset: 256 * KiB, length: 512 * KiB, kind: 'absent' },
+          { offset: 768 * KiB, length: 256 * KiB, kind: 'present' },
+        ];
+        for (const e of all) {
+          const from = Math.max(offset, e.offset);
+          const to = Math.min(offset + length, e.offset + e.length);
+          if (to > from) yield { offset: from, length: to - from, kind: e.kind };
+        }
+      },
+    } as unknown as DiskSource;
+    const whole = { kind: 'read' as const, index: 0, offset: 0, length: 1024 * KiB };
+    expect(await readKept(source, new Uint8Array(1024 * KiB), whole)).toBe(512 * KiB);
+    const zero = [{ offset: 0, length: 128 * KiB }];
+    expect(await readKept(source, new Uint8Array(1024 * KiB), { ...whole, zero })).toBe(384 * KiB);
   });
 });
