@@ -49,7 +49,7 @@ const layerRules = Object.keys(allowed).map((layer) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/out/**', 'native-fixtures/images/**'] },
+  { ignores: ['.scratch/**', 'dist/**', 'node_modules/**', 'coverage/**', 'bench/out/**', 'native-fixtures/images/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

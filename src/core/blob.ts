@@ -40,6 +40,11 @@ export interface SealedBlob {
   readonly payload: Uint8Array;
   /** 12-byte GCM nonce when encrypted, else undefined. */
   readonly nonce: Uint8Array | undefined;
+  /**
+   * The blob's frame header (repository format), when the sealing thread built it: the writer
+   * checks it against these fields instead of computing the payload CRC itself.
+   */
+  readonly frameHeader?: Uint8Array;
 }
 
 /**

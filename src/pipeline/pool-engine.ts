@@ -112,6 +112,7 @@ export function poolEngine(config: SealConfig, pool: BlockPool, owned: boolean):
           rawLength: j.length,
           payload: buffer.subarray(0, r.payloadLengths[i]!),
           nonce: j.nonce,
+          frameHeader: r.frameHeader(i),
         },
       }));
     },

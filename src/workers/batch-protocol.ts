@@ -49,6 +49,8 @@ export interface BatchReply {
   /** Seal ops: codec per block; payload i is `out[i].subarray(0, payloadLengths[i])`. */
   readonly codecs: Uint8Array;
   readonly payloadLengths: Uint32Array;
+  /** Seal ops: FRAME_HEADER_SIZE bytes per block, the blob's frame header (repository format). */
+  readonly frameHeaders: Uint8Array;
   /** 1 for a block whose read map produced only zeros (not hashed, not sealed). */
   readonly zero: Uint8Array;
   /** Bytes the read maps read from files (zero fills excluded), and the milliseconds it took. */

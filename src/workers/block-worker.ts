@@ -8,6 +8,8 @@ import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { IDENTITY_BYTES, NONCE_BYTES } from '../core/blob.js';
 import { toWire, type WireError } from '../errors.js';
+import { FRAME_HEADER_SIZE } from '../repository/format/constants.js';
+import { encodeFrameHeaderInto } from '../repository/format/frame.js';
 import { buffersOf, type BatchReply, type BatchRequest } from './batch-protocol.js';
 import { identityInto } from './identity.js';
 import { executeReadMap } from './read-map-exec.js';
@@ -20,6 +22,7 @@ interface ReplyArrays {
   readonly identities: Uint8Array;
   readonly codecs: Uint8Array;
   readonly payloadLengths: Uint32Array;
+  readonly frameHeaders: Uint8Array;
   readonly zero: Uint8Array;
   bytesRead: number;
   readMs: number;
@@ -60,6 +63,18 @@ function sealAll(req: BatchRequest, reply: ReplyArrays): void {
     );
     reply.codecs[i] = head.codec;
     reply.payloadLengths[i] = head.payloadLength;
+    // The frame header now, while the payload is in this core's cache (its CRC covers it).
+    encodeFrameHeaderInto(
+      {
+        identity: reply.identities.subarray(idAt, idAt + IDENTITY_BYTES),
+        codec: head.codec,
+        rawLength: block.length,
+        storedLength: head.payloadLength,
+        nonce,
+      },
+      req.out[i]!.subarray(0, head.payloadLength),
+      reply.frameHeaders.subarray(i * FRAME_HEADER_SIZE, (i + 1) * FRAME_HEADER_SIZE),
+    );
   }
 }
 
@@ -72,6 +87,7 @@ export function runBatch(req: BatchRequest): BatchReply {
     identities,
     codecs: new Uint8Array(n),
     payloadLengths: new Uint32Array(n),
+    frameHeaders: new Uint8Array(req.op === 'hash' ? 0 : n * FRAME_HEADER_SIZE),
     zero: new Uint8Array(n),
     bytesRead: 0,
     readMs: 0,

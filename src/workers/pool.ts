@@ -23,6 +23,7 @@ import { IDENTITY_BYTES, NONCE_BYTES, type CodecIdValue, type CompressionLevel }
 import { dmError, fromWire, isDmError } from '../errors.js';
 import { buffersOf, type BatchReply, type BatchRequest, type BlockOp } from './batch-protocol.js';
 import type { BlockSlot } from './buffer-ring.js';
+import { FRAME_HEADER_SIZE } from '../repository/format/constants.js';
 import { BLOCK_WORKER_DATA, resolveOptions, workerEntry, type BlockPoolOptions } from './pool-options.js';
 import { maxPayloadBytes } from './seal.js';
 import { ThreadSet } from './thread-set.js';
@@ -53,6 +54,8 @@ export interface BatchResult {
   readonly codecs: readonly CodecIdValue[];
   /** Seal ops: payload i is `slots[i].out.subarray(0, payloadLengths[i])`. */
   readonly payloadLengths: Uint32Array;
+  /** Seal ops: the frame header of blob i (repository format), built on the worker. */
+  frameHeader(i: number): Uint8Array;
   /** 1 where a slot's read map produced only zeros (that slot was neither hashed nor sealed). */
   readonly zero: Uint8Array;
   /** Bytes the read maps read from files, and the milliseconds the workers spent reading. */
@@ -175,6 +178,7 @@ export class BlockPool extends EventEmitter {
       bytesRead: reply.bytesRead,
       readMs: reply.readMs,
       identity: (i) => identities.subarray(i * IDENTITY_BYTES, (i + 1) * IDENTITY_BYTES),
+      frameHeader: (i) => reply.frameHeaders.subarray(i * FRAME_HEADER_SIZE, (i + 1) * FRAME_HEADER_SIZE),
     };
   }
 

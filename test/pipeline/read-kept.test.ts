@@ -84,7 +84,7 @@ describe('readKept', () => {
         }
       },
     } as unknown as DiskSource;
-    const whole = { kind: 'read' as const, index: 0, offset: 0, length: 1024 * KiB };
+    const whole = { kind: 'read' as const, index: 0, offset: 0, length: 1024 * KiB, zero: undefined };
     expect(await readKept(source, new Uint8Array(1024 * KiB), whole)).toBe(512 * KiB);
     const zero = [{ offset: 0, length: 128 * KiB }];
     expect(await readKept(source, new Uint8Array(1024 * KiB), { ...whole, zero })).toBe(384 * KiB);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IDENTITY_BYTES, NONCE_BYTES } from '../../src/core/blob.js';
 import { isDmError, type ErrorCode } from '../../src/errors.js';
+import { encodeFrameHeader } from '../../src/repository/format/frame.js';
 import { BufferRing, type BlockSlot } from '../../src/workers/buffer-ring.js';
 import { nonceFromCounter } from '../../src/workers/cipher/aes-gcm.js';
 import { blockIdentity } from '../../src/workers/identity.js';
@@ -69,6 +70,9 @@ describe('BlockPool', () => {
         nonce: nonceFromCounter(i),
       };
       expect(sameBytes(openSealed(blob, blobKey, identityKey), blocks[i]!)).toBe('equal');
+      // The worker's frame header is the one the writer would have encoded, payload CRC included.
+      const expected = encodeFrameHeader({ ...blob, storedLength: payload.length }, payload);
+      expect(sameBytes(result.frameHeader(i), expected)).toBe('equal');
       ring.release(slot);
     });
     expect(ring.available).toBe(4);

@@ -35,7 +35,15 @@ const CODEC_MAX = 3;
 
 /** Encodes the header; the payload is CRC'd in place (never copied) and written after it. */
 export function encodeFrameHeader(f: FrameFields, payload: Uint8Array): Uint8Array {
-  const buf = new Uint8Array(FRAME_HEADER_SIZE);
+  return encodeFrameHeaderInto(f, payload, new Uint8Array(FRAME_HEADER_SIZE));
+}
+
+/**
+ * encodeFrameHeader into `buf` (FRAME_HEADER_SIZE bytes; reserved bytes must be zero). The compute
+ * threads use it right after sealing, while the payload is still in their cache, so the writer's
+ * thread never runs the payload CRC.
+ */
+export function encodeFrameHeaderInto(f: FrameFields, payload: Uint8Array, buf: Uint8Array): Uint8Array {
   const dv = view(buf);
   dv.setUint32(0, FRAME_MAGIC, true);
   buf[4] = f.codec;
