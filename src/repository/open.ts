@@ -47,7 +47,17 @@ async function readConfig(dir: string): Promise<RepoConfig | undefined> {
   return decodeConfig(new Uint8Array(bytes), file);
 }
 
-async function createConfig(dir: string, opts: OpenRepositoryOptions, now: number): Promise<void> {
+/**
+ * Writes a new config. Returns its data key when this call created the repository (the key was
+ * just wrapped with a freshly derived KEK: deriving it again to unlock would double the KDF's
+ * cost, 0.44 s at the default scrypt cost), undefined for a plain repository or when another
+ * creator won the race (then the caller opens theirs).
+ */
+async function createConfig(
+  dir: string,
+  opts: OpenRepositoryOptions,
+  now: number,
+): Promise<{ readonly cfg: RepoConfig; readonly dataKey: Uint8Array | undefined } | undefined> {
   const encrypted = opts.password !== undefined;
   const zero = (n: number) => new Uint8Array(n);
   let cfg: RepoConfig = {
@@ -60,9 +70,12 @@ async function createConfig(dir: string, opts: OpenRepositoryOptions, now: numbe
     wrappedKey: zero(32),
     wrapTag: zero(16),
   };
+  let dataKey: Uint8Array | undefined;
   if (encrypted) {
     const kek = await deriveKek(opts.password!, cfg.kdf, paths.config(dir));
-    const w = wrapDataKey(kek, configWrapAad(cfg), randomBytes(32));
+    dataKey = randomBytes(32);
+    const w = wrapDataKey(kek, configWrapAad(cfg), dataKey);
+    kek.fill(0);
     cfg = { ...cfg, wrapNonce: w.nonce, wrappedKey: w.wrapped, wrapTag: w.tag };
   }
   await ensureDir(dir);
@@ -73,9 +86,12 @@ async function createConfig(dir: string, opts: OpenRepositoryOptions, now: numbe
   try {
     await link(tmp, paths.config(dir));
     await fsyncDir(dir);
+    return { cfg, dataKey };
   } catch (err) {
+    dataKey?.fill(0);
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
       throw fromSystemError(err, 'write', paths.config(dir));
+    return undefined;
   } finally {
     await unlink(tmp).catch(() => undefined);
   }
@@ -102,14 +118,18 @@ async function unlockKeys(
 export async function openRepository(dir: string, opts: OpenRepositoryOptions = {}): Promise<Repository> {
   const now = opts.now ?? Date.now;
   let cfg = await readConfig(dir);
+  let created: Awaited<ReturnType<typeof createConfig>>;
   if (!cfg && opts.create) {
-    await createConfig(dir, opts, now());
-    cfg = await readConfig(dir);
+    created = await createConfig(dir, opts, now());
+    cfg = created?.cfg ?? (await readConfig(dir));
   }
   if (!cfg) throw dmError('DM_ERR_REPO_NOT_FOUND', 'no repository here (no config file)', { file: dir });
   let keys: RepoKeys | undefined;
   try {
-    keys = await unlockKeys(cfg, dir, opts.password);
+    if (created?.dataKey) {
+      keys = repoKeys(created.dataKey);
+      created.dataKey.fill(0);
+    } else keys = await unlockKeys(cfg, dir, opts.password);
   } catch (err) {
     if (isDmError(err)) throw err;
     throw dmError('DM_ERR_INTERNAL', 'unlocking the repository failed', { file: dir });

@@ -101,3 +101,19 @@ describe('secrets', () => {
     clean(cfgErr.message);
   });
 });
+
+describe('creating an encrypted repository', () => {
+  it('unlocks with the key it wrapped: the creator and a later opener derive the same keys', async () => {
+    const dir = join(await tempDir(), 'repo');
+    const created = await openRepository(dir, { create: true, password: PASSWORD, scryptLogN: 10 });
+    const reopened = await openRepository(dir, { password: PASSWORD });
+    const salt = new Uint8Array(32).fill(9);
+    expect(Buffer.from(created.keys!.identityKey).equals(Buffer.from(reopened.keys!.identityKey))).toBe(true);
+    expect(
+      Buffer.from(created.keys!.deriveBlobKey(salt)).equals(Buffer.from(reopened.keys!.deriveBlobKey(salt))),
+    ).toBe(true);
+    // Opening it again with create: true and another password does not overwrite it.
+    const err = await errorOf(openRepository(dir, { create: true, password: 'other', scryptLogN: 10 }));
+    expect(err.code).toBe('DM_ERR_CRYPTO_PASSWORD');
+  });
+});
