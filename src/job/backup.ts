@@ -99,20 +99,22 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   try {
     const source = await openImage(o.image, { io: o.tuning.readIo });
     try {
-      const repo = await openRepository(o.repo, {
-        create: true,
-        ...(o.password !== undefined ? { password: o.password } : {}),
-        ...(o.kdfCost !== undefined ? { scryptLogN: o.kdfCost } : {}),
-      });
       const backupFile = backupFileFor(o.job, o.perVm ? o.vm : undefined);
-      const type = await pointType(repo, o, backupFile);
+      // The volumes are analysed while the repository opens (its KDF runs on libuv's threads).
       progress('analyze', 0, 0);
-      const bl = await planBitLooker(source, {
-        enabled: o.bitlooker,
-        exclude: o.exclude,
-        excludeSwap: o.excludeSwap,
-        ...(o.signal ? { signal: o.signal } : {}),
-      });
+      const [{ repo, type }, bl] = await Promise.all([
+        openRepository(o.repo, {
+          create: true,
+          ...(o.password !== undefined ? { password: o.password } : {}),
+          ...(o.kdfCost !== undefined ? { scryptLogN: o.kdfCost } : {}),
+        }).then(async (repo) => ({ repo, type: await pointType(repo, o, backupFile) })),
+        planBitLooker(source, {
+          enabled: o.bitlooker,
+          exclude: o.exclude,
+          excludeSwap: o.excludeSwap,
+          ...(o.signal ? { signal: o.signal } : {}),
+        }),
+      ]);
       warnings.push(...bl.warnings);
       const withBitLooker = { ...o, filters: [...o.filters, ...bl.filters] };
       const run = await backupDisk(repo, withBitLooker, source, backupFile, type, progress, pool);
