@@ -36,7 +36,12 @@ function loadBinding(): Lz4Binding {
   }
 }
 
-const lz4 = loadBinding();
+/**
+ * Loaded on first use: the main thread imports this module (through seal.ts) but never compresses
+ * in a pooled backup, and its dlopen cost 5–28 ms of the main thread's start-up.
+ */
+let binding: Lz4Binding | undefined;
+const native = (): Lz4Binding => (binding ??= loadBinding());
 
 export const LZ4_PREFIX_BYTES = 4;
 
@@ -56,10 +61,10 @@ function writePrefix(out: Uint8Array, rawLength: number): void {
  * incompressible block stops early instead of expanding.
  */
 export function lz4CompressScratch(src: Uint8Array, maxBytes = src.length - 1): Uint8Array | undefined {
-  const cap = Math.min(maxBytes, LZ4_PREFIX_BYTES + lz4.compressBound(src.length));
+  const cap = Math.min(maxBytes, LZ4_PREFIX_BYTES + native().compressBound(src.length));
   if (cap <= LZ4_PREFIX_BYTES) return undefined;
-  if (scratch.length < cap) scratch = new Uint8Array(lz4.compressBound(src.length) + LZ4_PREFIX_BYTES);
-  const n = lz4.compress(src, scratch, LZ4_PREFIX_BYTES, cap);
+  if (scratch.length < cap) scratch = new Uint8Array(native().compressBound(src.length) + LZ4_PREFIX_BYTES);
+  const n = native().compress(src, scratch, LZ4_PREFIX_BYTES, cap);
   if (n <= 0) return undefined;
   writePrefix(scratch, src.length);
   return scratch.subarray(0, LZ4_PREFIX_BYTES + n);
@@ -67,8 +72,8 @@ export function lz4CompressScratch(src: Uint8Array, maxBytes = src.length - 1): 
 
 /** Compresses `src` into a fresh buffer (prefix + block); used where the output must outlive the call. */
 export function lz4Compress(src: Uint8Array): Uint8Array {
-  const out = new Uint8Array(LZ4_PREFIX_BYTES + lz4.compressBound(src.length));
-  const n = lz4.compress(src, out, LZ4_PREFIX_BYTES, out.length);
+  const out = new Uint8Array(LZ4_PREFIX_BYTES + native().compressBound(src.length));
+  const n = native().compress(src, out, LZ4_PREFIX_BYTES, out.length);
   if (n <= 0) throw dmError('DM_ERR_CODEC', `LZ4: compressing ${src.length} bytes failed`);
   writePrefix(out, src.length);
   return out.subarray(0, LZ4_PREFIX_BYTES + n);
@@ -88,7 +93,7 @@ export function lz4DecodeInto(src: Uint8Array, rawLength: number, out: Uint8Arra
   if (out.length < rawLength) {
     throw dmError('DM_ERR_INTERNAL', `LZ4: output of ${out.length} bytes is smaller than ${rawLength}`);
   }
-  const n = lz4.uncompress(src, out.subarray(0, rawLength), LZ4_PREFIX_BYTES, src.length);
+  const n = native().uncompress(src, out.subarray(0, rawLength), LZ4_PREFIX_BYTES, src.length);
   if (n !== rawLength) {
     throw dmError(
       'DM_ERR_CODEC',
