@@ -40,8 +40,10 @@ const MAX_BATCH_FRAMES = 32;
  * data in the page cache (here dirty_background_ratio is 10 % of 24 GiB), so one fsync at commit
  * wrote all of it while the CPUs idled: 0.6 s of a 5 s backup of 714 MB (strace). Synced in steps
  * while the pipeline runs, the commit's fsync finds at most a step left (as restore-sink does).
+ * 16 MiB rather than 64: the commit of a 2 GiB backup took 13–14 ms instead of 29–42 ms (three
+ * runs each, 2026-12-02), with no visible cost to the pipeline (~40 background fsyncs).
  */
-const WRITEBACK_EVERY = 64 * 1024 * 1024;
+const WRITEBACK_EVERY = 16 * 1024 * 1024;
 
 /** Frames waiting for one writev: contiguous in `pack` from `offset`. */
 interface Batch {

@@ -1,5 +1,5 @@
 /**
- * The writer fsyncs packs in the background while a backup runs (pack-appender.ts, every 64 MiB).
+ * The writer fsyncs packs in the background while a backup runs (pack-appender.ts, every 16 MiB).
  * A failure there must not be forgotten just because the commit's own fsync later succeeds: the
  * point must not appear, and the next run must succeed.
  */
