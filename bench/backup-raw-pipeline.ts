@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { blobAad } from '../src/core/blob.js';
 import { parseSize } from '../src/core/size.js';
 import type { BackupStats } from '../src/index.js';
-import type { HashPlacement } from '../src/pipeline/block-processor.js';
+import type { HashPlacement } from '../src/pipeline/hash-placement.js';
 import { openImage } from '../src/source/open-image.js';
 import { nonceFromCounter, sealInto } from '../src/workers/cipher/aes-gcm.js';
 import { compressTransient } from '../src/workers/codecs/block-codec.js';

@@ -9,7 +9,7 @@ import { COMPRESSION_LEVELS } from '../core/blob.js';
 import type { CompressionLevel } from '../core/blob.js';
 import { parseSize } from '../core/size.js';
 import { dmError } from '../errors.js';
-import type { HashPlacement } from '../pipeline/block-processor.js';
+import type { HashPlacement } from '../pipeline/hash-placement.js';
 import type { PipelineTuning } from '../pipeline/run-pipeline.js';
 import { DEFAULT_BLOCK_SIZE, checkBlockSize } from '../plan/block-grid.js';
 import type { PlanFilter } from '../plan/filters.js';

@@ -6,47 +6,15 @@
  * writer is done with it, so memory is bounded by the ring whatever the disk size.
  */
 import { Writable } from 'node:stream';
-import type { SealedBlob } from '../core/blob.js';
 import { dmError } from '../errors.js';
 import { blockIdentity } from '../workers/identity.js';
 import { isAllZero } from '../workers/zero.js';
 import type { StreamItem } from './block-reader.js';
+import { newCounters, type BlockTarget, type ProcessorCounters } from './block-target.js';
 import type { BufferRing } from './buffer-ring.js';
-import type { BlockJob, EngineResult, SealEngine, SealedJob } from './seal-engine.js';
+import { PlacementPolicy, type HashPlacement } from './hash-placement.js';
+import type { BlockJob, BlockRef, EngineResult, ReadPaths, SealEngine, SealedJob } from './seal-engine.js';
 import type { StageClocks } from './stats.js';
-
-/** The writer as the pipeline uses it (repository PointWriter fits). */
-export interface BlockTarget {
-  has(identity: Uint8Array): boolean;
-  putBlob(blockIndex: number, sealed: SealedBlob): Promise<void>;
-  putDuplicate(blockIndex: number, identity: Uint8Array): void;
-  putZero(blockIndex: number): void;
-  putSkipped(blockIndex: number): void;
-  readonly keys: {
-    readonly identityKey: Uint8Array | undefined;
-    nextNonce(): Uint8Array | undefined;
-  };
-}
-
-/**
- * Where identity hashing runs (measured in bench/backup-raw-pipeline.ts):
- * - `fused`: one round trip hashes and seals; a duplicate found afterwards is discarded (its
- *   compression was wasted). Fewest messages; best on unique data.
- * - `main`: hash on the main thread, dedup, then seal only new blocks (identity passed along).
- * - `pool`: hash round trip to the workers, dedup, then a seal round trip for new blocks.
- * - `auto`: `fused` while duplicates are rare, `pool` while they are common (see AUTO_POOL_ABOVE).
- */
-export type HashPlacement = 'auto' | 'fused' | 'main' | 'pool';
-
-/**
- * `auto` hashes first (`pool`) once more than this share of recent blocks were duplicates. A
- * duplicate sealed for nothing costs its compression and encryption (~1.5 ms per MiB at LZ4); the
- * hash round trip costs every block ~0.2 ms (2 GiB unique data, 2 threads: pool used 0.3–0.8 s
- * more CPU than fused), so hashing first pays above roughly one duplicate in eight.
- */
-const AUTO_POOL_ABOVE = 0.12;
-/** Weight of each block in the running duplicate share (~the last 32 blocks count). */
-const DUP_RATE_WEIGHT = 1 / 32;
 
 export interface ProcessorOptions {
   readonly target: BlockTarget;
@@ -60,55 +28,24 @@ export interface ProcessorOptions {
   readonly hashPlacement: HashPlacement;
   /** Incremental points start as a copy of the parent: zero runs must be written explicitly. */
   readonly incremental: boolean;
+  /** Descriptors of the blocks' read maps, for the compute threads' error messages. */
+  readonly readPaths?: ReadPaths;
   readonly onProgress?: (doneBytes: number) => void;
 }
 
-/** Counters in the units of design.md §3.1 (bytes) plus block counts. */
-export interface ProcessorCounters {
-  /** Bytes read from the source (large BitLooker-zeroed ranges inside a block are not read). */
-  readBytes: number;
-  /** Bytes of the blocks read (what is hashed, deduped and compressed). */
-  blockBytes: number;
-  zeroBlocks: number;
-  zeroReadBlocks: number;
-  skippedBlocks: number;
-  unchangedBlocks: number;
-  duplicateBlocks: number;
-  duplicateBytes: number;
-  storedBlocks: number;
-  /** Raw bytes of blocks stored as new blobs (after dedup, before compression). */
-  storedRawBytes: number;
-  /** Payload bytes of new blobs handed to the writer (after dedup + compression + encryption). */
-  transferredBytes: number;
-  doneBytes: number;
-}
-
 export class BlockProcessor extends Writable {
-  readonly counters: ProcessorCounters = {
-    readBytes: 0,
-    blockBytes: 0,
-    zeroBlocks: 0,
-    zeroReadBlocks: 0,
-    skippedBlocks: 0,
-    unchangedBlocks: 0,
-    duplicateBlocks: 0,
-    duplicateBytes: 0,
-    storedBlocks: 0,
-    storedRawBytes: 0,
-    transferredBytes: 0,
-    doneBytes: 0,
-  };
+  readonly counters: ProcessorCounters = newCounters();
   #batch: BlockJob[] = [];
   #inFlight = 0;
   #writes = new Set<Promise<void>>();
   #waiting: (() => void) | undefined;
   #error: Error | undefined;
   #idle: (() => void)[] = [];
-  /** Running share of duplicates among recent non-zero blocks (drives `auto`). */
-  #dupRate = 0;
+  readonly #placement: PlacementPolicy;
 
   constructor(private readonly o: ProcessorOptions) {
     super({ objectMode: true, highWaterMark: Math.max(1, o.batchSize) });
+    this.#placement = new PlacementPolicy(o.hashPlacement);
   }
 
   override _write(item: StreamItem, _enc: BufferEncoding, callback: (err?: Error | null) => void): void {
@@ -174,7 +111,7 @@ export class BlockProcessor extends Writable {
       const id = this.o.clocks.proxy.time(() =>
         blockIdentity(buffer.subarray(0, length), this.o.target.keys.identityKey),
       );
-      if (this.#dedup(index, buffer, length, id)) return;
+      if (this.#dedup(job, id)) return;
       job.identity = id;
     }
     this.#batch.push(job);
@@ -197,31 +134,26 @@ export class BlockProcessor extends Writable {
   }
 
   /** True (and the block is done) when the backup file already holds this identity. */
-  #dedup(index: number, buffer: Uint8Array, length: number, identity: Uint8Array): boolean {
+  #dedup(block: BlockRef, identity: Uint8Array): boolean {
     if (!this.o.target.has(identity)) return false;
-    this.o.target.putDuplicate(index, identity);
-    this.counters.duplicateBlocks++;
-    this.counters.duplicateBytes += length;
-    this.#sawBlock(true);
-    this.o.ring.release(buffer);
-    this.#progress(length);
+    this.#duplicate(block, identity);
     return true;
   }
 
-  #sawBlock(duplicate: boolean): void {
-    this.#dupRate += ((duplicate ? 1 : 0) - this.#dupRate) * DUP_RATE_WEIGHT;
-  }
-
-  #hashesFirst(): boolean {
-    const p = this.o.hashPlacement;
-    return p === 'pool' || (p === 'auto' && this.#dupRate > AUTO_POOL_ABOVE);
+  #duplicate({ index, buffer, length }: BlockRef, identity: Uint8Array): void {
+    this.o.target.putDuplicate(index, identity);
+    this.counters.duplicateBlocks++;
+    this.counters.duplicateBytes += length;
+    this.#placement.saw(true);
+    this.o.ring.release(buffer);
+    this.#progress(length);
   }
 
   #dispatch(): void {
     const batch = this.#batch;
     this.#batch = [];
     this.#inFlight++;
-    const run = this.#hashesFirst() ? this.#hashThenSeal(batch) : this.#seal(batch);
+    const run = this.#placement.hashesFirst() ? this.#hashThenSeal(batch) : this.#seal(batch);
     run
       .catch((err: unknown) => this.#fail(err))
       .finally(() => {
@@ -231,16 +163,12 @@ export class BlockProcessor extends Writable {
   }
 
   async #hashThenSeal(batch: BlockJob[]): Promise<void> {
-    const hashed = await this.o.engine.hash(batch);
+    const hashed = await this.o.engine.hash(batch, this.o.readPaths);
     this.o.clocks.proxy.add(hashed.computeMs);
     this.#engineRead(hashed);
     const fresh: BlockJob[] = [];
     this.o.clocks.network.time(() => {
-      for (const h of hashed.jobs) {
-        const length = batch.find((b) => b.index === h.index)?.length ?? 0;
-        if (!this.#dedup(h.index, h.buffer, length, h.identity))
-          fresh.push({ index: h.index, buffer: h.buffer, length, identity: h.identity });
-      }
+      for (const h of hashed.jobs) if (!this.#dedup(h, h.identity)) fresh.push({ ...h });
     });
     if (fresh.length > 0) await this.#seal(fresh);
   }
@@ -252,7 +180,7 @@ export class BlockProcessor extends Writable {
         if (nonce) j.nonce = nonce;
       }
     });
-    const result = await this.o.engine.seal(batch);
+    const result = await this.o.engine.seal(batch, this.o.readPaths);
     this.o.clocks.proxy.add(result.computeMs);
     this.#engineRead(result);
     this.o.clocks.network.time(() => {
@@ -267,18 +195,10 @@ export class BlockProcessor extends Writable {
       return;
     }
     // A block sealed while an equal one was in flight: the writer already has it.
-    if (this.o.target.has(sealed.identity)) {
-      this.o.target.putDuplicate(index, sealed.identity);
-      this.counters.duplicateBlocks++;
-      this.counters.duplicateBytes += sealed.rawLength;
-      this.#sawBlock(true);
-      this.o.ring.release(buffer);
-      this.#progress(sealed.rawLength);
-      return;
-    }
+    if (this.#dedup({ index, buffer, length: sealed.rawLength }, sealed.identity)) return;
     this.counters.storedBlocks++;
     this.counters.storedRawBytes += sealed.rawLength;
-    this.#sawBlock(false);
+    this.#placement.saw(false);
     this.counters.transferredBytes += sealed.payload.length;
     const target = this.o.clocks.target;
     target.begin();

@@ -19,6 +19,7 @@ export function inlineEngine(config: SealConfig): SealEngine {
       const out: HashedJob[] = jobs.map((j) => ({
         index: j.index,
         buffer: j.buffer,
+        length: j.length,
         identity: blockIdentity(j.buffer.subarray(0, j.length), config.identityKey),
       }));
       return Promise.resolve({ ...NOTHING_READ, jobs: out, computeMs: performance.now() - t });

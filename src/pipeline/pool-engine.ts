@@ -12,6 +12,7 @@ import type {
   BlockJob,
   EngineResult,
   HashedJob,
+  ReadPaths,
   SealConfig,
   SealEngine,
   SealedJob,
@@ -32,6 +33,11 @@ function packed(parts: (Uint8Array | undefined)[], width: number): Uint8Array | 
 /** Read maps of the batch, or undefined when no job has one. */
 function readsOf(jobs: BlockJob[]): (Float64Array | undefined)[] | undefined {
   return jobs.some((j) => j.reads) ? jobs.map((j) => j.reads) : undefined;
+}
+
+/** The batch fields that carry read maps, when there are any. */
+function readsField(reads: (Float64Array | undefined)[] | undefined, readPaths: ReadPaths | undefined) {
+  return reads ? { reads, ...(readPaths ? { readPaths } : {}) } : {};
 }
 
 /** Splits a batch's results into zero-read jobs and the rest (built by `make`). */
@@ -60,10 +66,10 @@ function split<T>(
 
 /** An engine on `pool`; `owned`: close() closes the pool too. */
 export function poolEngine(config: SealConfig, pool: BlockPool, owned: boolean): SealEngine {
-  const engine: SealEngine = {
+  return {
     computeThreads: pool.threads,
     readsBlocks: true,
-    async hash(jobs): Promise<EngineResult<HashedJob>> {
+    async hash(jobs, readPaths): Promise<EngineResult<HashedJob>> {
       const t = performance.now();
       const slots = slotsOf(jobs);
       const reads = readsOf(jobs);
@@ -71,15 +77,16 @@ export function poolEngine(config: SealConfig, pool: BlockPool, owned: boolean):
         op: 'hash',
         slots,
         ...(config.identityKey ? { identityKey: config.identityKey } : {}),
-        ...(reads ? { reads, ...(engine.readPaths ? { readPaths: engine.readPaths } : {}) } : {}),
+        ...readsField(reads, readPaths),
       });
       return split(jobs, slots, r, t, (j, buffer, i) => ({
         index: j.index,
         buffer,
+        length: j.length,
         identity: r.identity(i).slice(),
       }));
     },
-    async seal(jobs): Promise<EngineResult<SealedJob>> {
+    async seal(jobs, readPaths): Promise<EngineResult<SealedJob>> {
       const t = performance.now();
       const slots = slotsOf(jobs);
       const identities = packed(
@@ -101,7 +108,7 @@ export function poolEngine(config: SealConfig, pool: BlockPool, owned: boolean):
         ...(config.blobKey ? { blobKey: config.blobKey } : {}),
         ...(identities ? { identities } : {}),
         ...(nonces ? { nonces } : {}),
-        ...(reads ? { reads, ...(engine.readPaths ? { readPaths: engine.readPaths } : {}) } : {}),
+        ...readsField(reads, readPaths),
       });
       return split(jobs, slots, r, t, (j, buffer, i) => ({
         index: j.index,
@@ -118,5 +125,4 @@ export function poolEngine(config: SealConfig, pool: BlockPool, owned: boolean):
     },
     close: () => (owned ? pool.close() : Promise.resolve()),
   };
-  return engine;
 }

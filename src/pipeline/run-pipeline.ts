@@ -11,7 +11,8 @@ import type { PlanItem } from '../plan/planner.js';
 import type { DiskSource } from '../source/disk-source.js';
 import type { ReadMapper } from '../source/read-map.js';
 import { BlockProcessor } from './block-processor.js';
-import type { BlockTarget, HashPlacement, ProcessorCounters } from './block-processor.js';
+import type { BlockTarget, ProcessorCounters } from './block-target.js';
+import type { HashPlacement } from './hash-placement.js';
 import { BlockReader } from './block-reader.js';
 import { BufferRing } from './buffer-ring.js';
 import type { SealEngine } from './seal-engine.js';
@@ -95,7 +96,6 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const clocks = newStageClocks();
   const ring = new BufferRing(ringSizeFor(o.tuning), o.blockSize + TAG_BYTES);
   const mapper = readMapperFor(o);
-  if (mapper) o.engine.readPaths = mapper.paths;
   const reader = new BlockReader(
     o.source,
     o.plan,
@@ -116,6 +116,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     maxInFlight: o.tuning.maxInFlight,
     hashPlacement: o.tuning.hashPlacement,
     incremental: o.incremental,
+    ...(mapper ? { readPaths: mapper.paths } : {}),
     ...(o.onProgress ? { onProgress: (d: number) => o.onProgress!(d, o.source.virtualSize) } : {}),
   });
   const onAbort = () => reader.destroy(dmError('DM_ERR_ABORTED', 'backup was aborted'));

@@ -6,6 +6,9 @@
  */
 import type { CompressionLevel, SealedBlob } from '../core/blob.js';
 
+/** Path of each file descriptor a read map uses (ReadMapper.paths). */
+export type ReadPaths = Readonly<Record<number, string>>;
+
 /** Per-job constants every seal uses. */
 export interface SealConfig {
   readonly level: CompressionLevel;
@@ -27,12 +30,15 @@ export interface BlockJob {
   reads?: Float64Array;
 }
 
-/** A block whose read map produced only zeros: neither hashed nor sealed. */
-export interface ZeroJob {
+/** A block and the ring buffer holding it (its first `length` bytes). */
+export interface BlockRef {
   readonly index: number;
   readonly buffer: Uint8Array;
   readonly length: number;
 }
+
+/** A block whose read map produced only zeros: neither hashed nor sealed. */
+export type ZeroJob = BlockRef;
 
 export interface SealedJob {
   readonly index: number;
@@ -42,9 +48,7 @@ export interface SealedJob {
   readonly sealed: SealedBlob;
 }
 
-export interface HashedJob {
-  readonly index: number;
-  readonly buffer: Uint8Array;
+export interface HashedJob extends BlockRef {
   readonly identity: Uint8Array;
 }
 
@@ -64,11 +68,12 @@ export interface SealEngine {
   readonly computeThreads: number;
   /** True when jobs may carry read maps (`reads`) for the engine's threads to run. */
   readonly readsBlocks: boolean;
-  /** Paths of descriptors in read maps, for errors (set by the pipeline when it maps reads). */
-  readPaths?: Record<number, string>;
-  /** Identity of each block; buffers come back untouched. */
-  hash(jobs: BlockJob[]): Promise<EngineResult<HashedJob>>;
+  /**
+   * Identity of each block; buffers come back untouched. `readPaths` names the descriptors of the
+   * jobs' read maps in errors.
+   */
+  hash(jobs: BlockJob[], readPaths?: ReadPaths): Promise<EngineResult<HashedJob>>;
   /** Hash (unless `identity` is set), compress, encrypt; payload written into the block's buffer. */
-  seal(jobs: BlockJob[]): Promise<EngineResult<SealedJob>>;
+  seal(jobs: BlockJob[], readPaths?: ReadPaths): Promise<EngineResult<SealedJob>>;
   close(): Promise<void>;
 }

@@ -9,11 +9,10 @@
 import { randomBytes } from 'node:crypto';
 import type { SealedBlob } from '../core/blob.js';
 import { dmError } from '../errors.js';
-
 import { BLOCK_SKIPPED, BLOCK_ZERO, FRAME_HEADER_SIZE } from './format/constants.js';
 import type { PointType } from './format/constants.js';
-import { bytesEqual, toHex } from './format/bytes.js';
-import { decodeFrameHeader, encodeFrameHeader } from './format/frame.js';
+import { frameHeaderFor } from './blob-frame-header.js';
+import { toHex } from './format/bytes.js';
 import { blockCountFor } from './format/manifest.js';
 import type { BlobEntry, PackRef, PointManifest, PointStats } from './format/manifest.js';
 import type { PointInfo } from './catalog.js';
@@ -96,9 +95,7 @@ export class PointWriter {
       return Promise.resolve();
     }
     const identity = Uint8Array.from(sealed.identity);
-    const header = sealed.frameHeader
-      ? checkedFrameHeader(sealed, `backup file ${this.session.backupFile}`)
-      : encodeFrameHeader({ ...sealed, identity, storedLength: sealed.payload.length }, sealed.payload);
+    const header = frameHeaderFor(sealed, identity, `backup file ${this.session.backupFile}`);
     const frame = this.session.append(identity, header, sealed.payload);
     this.#stats.storedBytes += frame.frameLength;
     this.#stats.newBlobs++;
@@ -280,26 +277,4 @@ export class PointWriter {
     if (s.identity.length !== 32 || s.payload.length + FRAME_HEADER_SIZE > 0xffffffff)
       throw dmError('DM_ERR_ARG_INVALID', `block ${blockIndex}: malformed sealed blob`);
   }
-}
-
-/**
- * A frame header built by the sealing thread, checked against the blob it claims to describe: its
- * own CRC, and every field but the payload CRC (computed there, over these very bytes). Copied,
- * because the reply buffer it lives in is shared by its batch.
- */
-function checkedFrameHeader(sealed: SealedBlob, file: string): Uint8Array {
-  const header = Uint8Array.from(sealed.frameHeader!);
-  const h = decodeFrameHeader(header, file, 0);
-  const nonceOk = sealed.nonce
-    ? h.nonce !== undefined && bytesEqual(h.nonce, sealed.nonce)
-    : h.nonce === undefined;
-  if (
-    !bytesEqual(h.identity, sealed.identity) ||
-    h.codec !== sealed.codec ||
-    h.rawLength !== sealed.rawLength ||
-    h.storedLength !== sealed.payload.length ||
-    !nonceOk
-  )
-    throw dmError('DM_ERR_INTERNAL', 'a sealed block came with a frame header for another blob', { file });
-  return header;
 }

@@ -37,7 +37,7 @@ export interface BatchRequest {
    */
   readonly reads: (Float64Array | null)[] | undefined;
   /** Paths of the descriptors in `reads`, for error messages. */
-  readonly readPaths: Record<number, string> | undefined;
+  readonly readPaths: Readonly<Record<number, string>> | undefined;
 }
 
 export interface BatchReply {

@@ -44,7 +44,7 @@ export interface BlockBatch {
   /** `hash` / `hashAndSeal`: per slot, a read map the worker runs into the slot first (or none). */
   readonly reads?: readonly (Float64Array | undefined)[];
   /** Paths of the descriptors in `reads`, for error messages. */
-  readonly readPaths?: Record<number, string>;
+  readonly readPaths?: Readonly<Record<number, string>>;
 }
 
 export interface BatchResult {

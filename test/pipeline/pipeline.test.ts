@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import type { SealedBlob } from '../../src/core/blob.js';
 import { dmError } from '../../src/errors.js';
-import type { BlockTarget, HashPlacement } from '../../src/pipeline/block-processor.js';
+import type { BlockTarget } from '../../src/pipeline/block-target.js';
+import type { HashPlacement } from '../../src/pipeline/hash-placement.js';
 import { BufferRing } from '../../src/pipeline/buffer-ring.js';
 import { inlineEngine } from '../../src/pipeline/inline-engine.js';
 import { ringSizeFor, runPipeline } from '../../src/pipeline/run-pipeline.js';
