@@ -49,16 +49,13 @@ async function fixtureDisk(): Promise<{ image: string; manifest: DiskManifest }>
   return { image, manifest: JSON.parse(readFileSync(manifestPath, 'utf8')) as DiskManifest };
 }
 
-/** Compiles src/ into bench/out/bl-dist (under the repo: ESM package.json and node_modules resolve). */
+/** Builds the CLI as `npm run build` does (scripts/bundle.mjs) into bench/out/bl-dist (under the repo: node_modules resolve). */
 function build(): string {
   const cli = join(DIST, 'cli', 'main.js');
   if (process.argv.includes('--no-build') && existsSync(cli)) return cli;
   console.error('building the CLI into bench/out/bl-dist ...');
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', DIST], { stdio: 'pipe' });
-  } catch {
-    // Type errors elsewhere in a shared tree still emit JavaScript (noEmitOnError is off).
-  }
+  rmSync(DIST, { recursive: true, force: true });
+  execFileSync(process.execPath, ['scripts/bundle.mjs', '--outdir', DIST], { stdio: 'pipe' });
   if (!existsSync(cli)) throw new Error('the CLI did not build');
   return cli;
 }

@@ -15,10 +15,7 @@
  * The caller bounds how many runs are in flight (restore-parallel.ts, verify-parallel.ts); `run`
  * itself never refuses. A thread that dies rejects its run with DM_ERR_WORKER_FAILED.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
 import { dmError, isDmError } from '../errors.js';
 import type {
@@ -30,6 +27,7 @@ import type {
 } from './frame-run-protocol.js';
 import { runFrameTask } from './frame-run.js';
 import { RangeReader } from './range-reader.js';
+import { workerEntry } from './worker-entry.js';
 
 export interface FrameRunPoolOptions {
   /** Worker threads; default os.availableParallelism(). */
@@ -40,15 +38,6 @@ export interface FrameRunPoolOptions {
 
 /** Resolves after one turn of the event loop (lets thread messages in). */
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/** Compiled: frame-run-worker.js next to this file. From sources (vitest, tsx): the .ts via tsx. */
-function workerEntry(): { filename: string; execArgv: string[] } {
-  const js = new URL('./frame-run-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return { filename: js.href, execArgv: [] };
-  const ts = new URL('./frame-run-worker.ts', import.meta.url);
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  return { filename: ts.href, execArgv: ['--import', tsx] };
-}
 
 export class FrameRunPool {
   readonly threads: number;
@@ -65,7 +54,7 @@ export class FrameRunPool {
         field: 'threads',
       });
     this.threads = threads;
-    const entry = workerEntry();
+    const entry = workerEntry('frame-run-worker');
     this.#piscina = new Piscina({
       filename: entry.filename,
       execArgv: entry.execArgv,

@@ -1,10 +1,7 @@
 /**
  * BlockPool options, their defaults and validation, and where the worker entry lives.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dmError } from '../errors.js';
 
 /**
@@ -52,12 +49,3 @@ export function resolveOptions(o: BlockPoolOptions): ResolvedOptions {
 
 /** workerData of BlockPool threads: block-worker.ts listens only when started with it. */
 export const BLOCK_WORKER_DATA = 'datamover:block-worker';
-
-/** Compiled: block-worker.js next to this file. From sources (vitest, tsx): the .ts file via tsx. */
-export function workerEntry(): { filename: string; execArgv: string[] } {
-  const js = new URL('./block-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return { filename: js.href, execArgv: [] };
-  const ts = new URL('./block-worker.ts', import.meta.url);
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  return { filename: ts.href, execArgv: ['--import', tsx] };
-}

@@ -24,7 +24,8 @@ import { dmError, fromWire, isDmError } from '../errors.js';
 import { buffersOf, type BatchReply, type BatchRequest, type BlockOp } from './batch-protocol.js';
 import type { BlockSlot } from './buffer-ring.js';
 import { FRAME_HEADER_SIZE } from '../repository/format/constants.js';
-import { BLOCK_WORKER_DATA, resolveOptions, workerEntry, type BlockPoolOptions } from './pool-options.js';
+import { BLOCK_WORKER_DATA, resolveOptions, type BlockPoolOptions } from './pool-options.js';
+import { workerEntry } from './worker-entry.js';
 import { maxPayloadBytes } from './seal.js';
 import { ThreadSet } from './thread-set.js';
 
@@ -104,7 +105,7 @@ export class BlockPool extends EventEmitter {
     this.threads = o.threads;
     this.maxInFlight = o.maxInFlight;
     this.batchSize = o.batchSize;
-    const entry = workerEntry();
+    const entry = workerEntry('block-worker');
     this.#threads = new ThreadSet<BatchRequest, BatchReply>({
       threads: o.threads,
       filename: entry.filename,
