@@ -8,6 +8,7 @@ import { requireInFile } from '../../read-map.js';
 import { BatState } from '../format/constants.js';
 import type { BatTable } from './bat-table.js';
 import type { ImageFile } from './image-file.js';
+import { SegmentList, type SegmentSink } from './segments.js';
 import type { ParsedVhdx } from './parse-vhdx.js';
 import { bitAt, runEnd, SectorBitmapCache } from './sector-bitmap-cache.js';
 
@@ -48,16 +49,6 @@ export class VhdxLayer {
     return this.bat.fileOffset(index);
   }
 
-  private readFile(
-    buf: Uint8Array,
-    bufOffset: number,
-    length: number,
-    fileOffset: number,
-  ): Promise<void> | void {
-    if (this.io === 'sync') return this.file.readSync(buf, bufOffset, length, fileOffset, 'payload');
-    return this.file.readOnce(buf, bufOffset, length, fileOffset);
-  }
-
   /**
    * File offset of [vOffset, +length) when it lies wholly in FULLY_PRESENT blocks that are contiguous
    * in this file (the common case for sequential reads), else -1.
@@ -87,56 +78,47 @@ export class VhdxLayer {
     return this.file.readOnce(buf, bufOffset, length, fileOffset);
   }
 
-  /** Reads [vOffset, +length) of this layer's view (zeros past its end) into buf[bufOffset..]. */
+  /**
+   * Reads [vOffset, +length) of this layer's view (zeros past its end) into buf[bufOffset..]: the
+   * segments `walk` finds, contiguous ones merged, one pread (or fill) each.
+   */
   async read(buf: Uint8Array, bufOffset: number, vOffset: number, length: number): Promise<void> {
-    if (vOffset + length > this.virtualSize) {
-      const keep = Math.max(0, this.virtualSize - vOffset);
-      buf.fill(0, bufOffset + keep, bufOffset + length);
-      length = keep;
-    }
-    const bs = this.blockSize;
-    while (length > 0) {
-      const block = Math.floor(vOffset / bs);
-      const inBlock = vOffset - block * bs;
-      let n = Math.min(length, bs - inBlock);
-      const index = this.entry(block);
-      const state = this.state(index);
-      if (state === BatState.FullyPresent) {
-        const fileOffset = this.fileOffset(index) + inBlock;
-        // Merge following FULLY_PRESENT blocks that are contiguous in the file: one read per run.
-        let next = block + 1;
-        while (n < length) {
-          const ni = this.entry(next);
-          if (this.state(ni) !== BatState.FullyPresent || this.fileOffset(ni) !== fileOffset + n) break;
-          n = Math.min(length, n + bs);
-          next++;
-        }
-        const p = this.readFile(buf, bufOffset, n, fileOffset);
-        if (p) await p;
-      } else if (state === BatState.PartiallyPresent) {
-        await this.readPartial(buf, bufOffset, block, index, inBlock, n);
-      } else {
-        // Zero-reading and NOT_PRESENT blocks: one fill, or one parent read, per run of one class.
-        const cls = this.stateClass(block);
-        for (let b = block + 1; n < length && this.stateClass(b) === cls; b++) n = Math.min(length, n + bs);
-        if (cls === 2 && this.parent) await this.parent.read(buf, bufOffset, vOffset, n);
-        else buf.fill(0, bufOffset, bufOffset + n);
-      }
-      vOffset += n;
-      bufOffset += n;
-      length -= n;
+    const segments = new SegmentList();
+    this.walk(segments, bufOffset, vOffset, length);
+    for (let i = 0; i < segments.count; i++) {
+      const { file, fileOffset, length: n, bufOffset: at } = segments.at(i);
+      if (!file) buf.fill(0, at, at + n);
+      else if (this.io === 'sync') file.readSync(buf, at, n, fileOffset, 'payload');
+      else await file.readOnce(buf, at, n, fileOffset);
     }
   }
 
-  /**
-   * The read map of [vOffset, +length) landing at `bufOffset` (read's counterpart for reads done
-   * elsewhere): the same walk over BAT states, parents and sector bitmaps, emitting preads and
-   * zero fills instead of doing them.
-   */
+  /** The read map of [vOffset, +length) landing at `bufOffset`: read's segments, done elsewhere. */
   map(into: ReadMapBuilder, bufOffset: number, vOffset: number, length: number): void {
+    this.walk(
+      {
+        file: (file, fileOffset, n, at) => {
+          requireInFile(file.path, file.size, fileOffset, n);
+          into.push(file.fd, fileOffset, n, at);
+        },
+        zero: (n, at) => into.zero(n, at),
+      },
+      bufOffset,
+      vOffset,
+      length,
+    );
+  }
+
+  /**
+   * Where the bytes of [vOffset, +length) (landing at `bufOffset`) are, in order: in a file of the
+   * chain (FULLY_PRESENT blocks, set sector-bitmap bits; NOT_PRESENT ranges go to the parent) or
+   * zeros (zero-reading states, past the end, NOT_PRESENT with no parent). One walk for reads done
+   * here (read) and for reads done by other threads (map), so the two cannot disagree.
+   */
+  private walk(sink: SegmentSink, bufOffset: number, vOffset: number, length: number): void {
     if (vOffset + length > this.virtualSize) {
       const keep = Math.max(0, this.virtualSize - vOffset);
-      into.zero(length - keep, bufOffset + keep);
+      sink.zero(length - keep, bufOffset + keep);
       length = keep;
     }
     const bs = this.blockSize;
@@ -146,46 +128,20 @@ export class VhdxLayer {
       const n = Math.min(length, bs - inBlock);
       const index = this.entry(block);
       const state = this.state(index);
-      if (state === BatState.FullyPresent) this.mapFile(into, bufOffset, this.fileOffset(index) + inBlock, n);
+      if (state === BatState.FullyPresent)
+        sink.file(this.file, this.fileOffset(index) + inBlock, n, bufOffset);
       else if (state === BatState.PartiallyPresent) {
         for (const { bit, from, to } of this.bitmapRuns(block, inBlock, n)) {
           const at = bufOffset + from - inBlock;
-          if (bit) this.mapFile(into, at, this.fileOffset(index) + from, to - from);
-          else if (this.parent) this.parent.map(into, at, block * bs + from, to - from);
-          else into.zero(to - from, at);
+          if (bit) sink.file(this.file, this.fileOffset(index) + from, to - from, at);
+          else if (this.parent) this.parent.walk(sink, at, block * bs + from, to - from);
+          else sink.zero(to - from, at);
         }
-      } else if (this.stateClass(block) === 2 && this.parent) this.parent.map(into, bufOffset, vOffset, n);
-      else into.zero(n, bufOffset);
+      } else if (this.stateClass(block) === 2 && this.parent) this.parent.walk(sink, bufOffset, vOffset, n);
+      else sink.zero(n, bufOffset);
       vOffset += n;
       bufOffset += n;
       length -= n;
-    }
-  }
-
-  private mapFile(into: ReadMapBuilder, bufOffset: number, fileOffset: number, length: number): void {
-    requireInFile(this.file.path, this.file.size, fileOffset, length);
-    into.push(this.file.fd, fileOffset, length, bufOffset);
-  }
-
-  /** Runs of equal sector-bitmap bits: 1 from this file, 0 from the parent at the same offset. */
-  private async readPartial(
-    buf: Uint8Array,
-    bufOffset: number,
-    block: number,
-    index: number,
-    inBlock: number,
-    length: number,
-  ): Promise<void> {
-    for (const { bit, from, to } of this.bitmapRuns(block, inBlock, length)) {
-      const at = bufOffset + from - inBlock;
-      if (bit) {
-        const p = this.readFile(buf, at, to - from, this.fileOffset(index) + from);
-        if (p) await p;
-      } else if (this.parent) {
-        await this.parent.read(buf, at, block * this.blockSize + from, to - from);
-      } else {
-        buf.fill(0, at, at + to - from);
-      }
     }
   }
 
