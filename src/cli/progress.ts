@@ -1,4 +1,5 @@
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type * as CliProgress from 'cli-progress';
 import { formatSize } from '../index.js';
 
 export interface ProgressSink {
@@ -9,6 +10,8 @@ export interface ProgressSink {
 /** A progress bar on a TTY (stderr, so stdout stays clean for --json); nothing otherwise. */
 export function progressBar(label: string, enabled: boolean): ProgressSink {
   if (!enabled || !process.stderr.isTTY) return { update() {}, stop() {} };
+  // Loaded only for a bar on a TTY, with require() (no ESM export lexer over a CommonJS package).
+  const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof CliProgress;
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
