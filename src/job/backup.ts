@@ -20,6 +20,8 @@ import { backupFileFor } from '../repository/layout.js';
 import { openRepository } from '../repository/open.js';
 import type { Repository } from '../repository/open.js';
 import { beginPoint } from '../repository/writer.js';
+import type { PointWriter } from '../repository/point-writer.js';
+import { IdentityFilter } from '../core/identity-filter.js';
 import { openImage } from '../source/open-image.js';
 import { resolveBackupOptions } from './backup-options.js';
 import { planBitLooker } from './bitlooker.js';
@@ -180,6 +182,13 @@ async function pointType(
   return last && last.blockSize === o.blockSize ? 'incremental' : 'full';
 }
 
+/** An identity set holding what the writer's backup file already stores. */
+function knownIdentities(writer: PointWriter, blocks: number): IdentityFilter {
+  const set = IdentityFilter.create(writer.storedIdentityCount + blocks);
+  for (const identity of writer.storedIdentities()) if (!set.add(identity)) break;
+  return set;
+}
+
 interface DiskRun {
   readonly pointId: string;
   readonly storedBytes: number;
@@ -204,8 +213,16 @@ async function backupDisk(
     blockSize: o.blockSize,
     type,
   });
+  // With compute threads, they check each block against the identities the backup file holds
+  // and skip sealing those (core/identity-filter.ts); sized for the file's blobs and this disk's.
+  const known = pool ? knownIdentities(writer, grid.blockCount) : undefined;
   const engine = engineOn(
-    { level: o.compression, identityKey: writer.keys.identityKey, blobKey: writer.keys.blobKey },
+    {
+      level: o.compression,
+      identityKey: writer.keys.identityKey,
+      blobKey: writer.keys.blobKey,
+      ...(known ? { known } : {}),
+    },
     pool,
   );
   try {
@@ -217,6 +234,7 @@ async function backupDisk(
       blockSize: o.blockSize,
       incremental: type === 'incremental',
       tuning: o.tuning,
+      ...(known ? { known } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
       onProgress: (done, total) => progress('read', done, total),
     });

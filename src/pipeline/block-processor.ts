@@ -7,6 +7,7 @@
  */
 import { Writable } from 'node:stream';
 import { dmError } from '../errors.js';
+import type { IdentityFilter } from '../core/identity-filter.js';
 import { blockIdentity } from '../workers/identity.js';
 import { isAllZero } from '../workers/zero.js';
 import type { StreamItem } from './block-reader.js';
@@ -30,6 +31,8 @@ export interface ProcessorOptions {
   readonly incremental: boolean;
   /** Descriptors of the blocks' read maps, for the compute threads' error messages. */
   readonly readPaths?: ReadPaths;
+  /** The engine's set of stored identities (SealConfig.known): every stored blob is added. */
+  readonly known?: IdentityFilter;
   readonly onProgress?: (doneBytes: number) => void;
 }
 
@@ -45,7 +48,7 @@ export class BlockProcessor extends Writable {
 
   constructor(private readonly o: ProcessorOptions) {
     super({ objectMode: true, highWaterMark: Math.max(1, o.batchSize) });
-    this.#placement = new PlacementPolicy(o.hashPlacement);
+    this.#placement = new PlacementPolicy(o.hashPlacement, o.known !== undefined);
   }
 
   override _write(item: StreamItem, _enc: BufferEncoding, callback: (err?: Error | null) => void): void {
@@ -183,9 +186,17 @@ export class BlockProcessor extends Writable {
     const result = await this.o.engine.seal(batch, this.o.readPaths);
     this.o.clocks.proxy.add(result.computeMs);
     this.#engineRead(result);
+    const again: BlockJob[] = [];
     this.o.clocks.network.time(() => {
       for (const s of result.jobs) this.#store(s);
+      // The threads found these in the identity set: duplicates, unless the writer lacks one (the
+      // set is only a hint), which is sealed now with its identity.
+      for (const k of result.knownJobs ?? []) {
+        if (this.#dedup(k, k.identity)) this.counters.duplicatesBeforeSeal++;
+        else again.push({ index: k.index, buffer: k.buffer, length: k.length, identity: k.identity });
+      }
     });
+    if (again.length > 0) await this.#seal(again);
   }
 
   #store(s: SealedJob): void {
@@ -203,6 +214,7 @@ export class BlockProcessor extends Writable {
     const target = this.o.clocks.target;
     target.begin();
     const write = this.o.target.putBlob(index, sealed);
+    this.o.known?.add(sealed.identity);
     this.#writes.add(write);
     write
       .then(

@@ -26,6 +26,8 @@ export interface ProcessorCounters {
   unchangedBlocks: number;
   duplicateBlocks: number;
   duplicateBytes: number;
+  /** Of duplicateBlocks: found by the compute threads in the identity set, never compressed. */
+  duplicatesBeforeSeal: number;
   storedBlocks: number;
   /** Raw bytes of blocks stored as new blobs (after dedup, before compression). */
   storedRawBytes: number;
@@ -44,6 +46,7 @@ export function newCounters(): ProcessorCounters {
     unchangedBlocks: 0,
     duplicateBlocks: 0,
     duplicateBytes: 0,
+    duplicatesBeforeSeal: 0,
     storedBlocks: 0,
     storedRawBytes: 0,
     transferredBytes: 0,

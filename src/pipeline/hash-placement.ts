@@ -5,7 +5,9 @@
  *   compression was wasted). Fewest messages; best on unique data.
  * - `main`: hash on the main thread, dedup, then seal only new blocks (identity passed along).
  * - `pool`: hash round trip to the workers, dedup, then a seal round trip for new blocks.
- * - `auto`: `fused` while duplicates are rare, `pool` while they are common (see AUTO_POOL_ABOVE).
+ * - `auto`: `fused` while duplicates are rare, `pool` while they are common (see AUTO_POOL_ABOVE);
+ *   always `fused` when the engine's threads check an identity set (SealConfig.known), since they
+ *   then skip sealing known blocks themselves and the hash round trip would buy nothing.
  */
 export type HashPlacement = 'auto' | 'fused' | 'main' | 'pool';
 
@@ -24,7 +26,11 @@ export class PlacementPolicy {
   /** Running share of duplicates among recent non-zero blocks. */
   #dupRate = 0;
 
-  constructor(readonly placement: HashPlacement) {}
+  /** `threadsDedup`: the engine's threads skip sealing blocks the writer already holds. */
+  constructor(
+    readonly placement: HashPlacement,
+    private readonly threadsDedup = false,
+  ) {}
 
   /** Records one non-zero block's outcome: a duplicate, or stored as new. */
   saw(duplicate: boolean): void {
@@ -32,6 +38,7 @@ export class PlacementPolicy {
   }
 
   hashesFirst(): boolean {
-    return this.placement === 'pool' || (this.placement === 'auto' && this.#dupRate > AUTO_POOL_ABOVE);
+    if (this.placement === 'pool') return true;
+    return this.placement === 'auto' && !this.threadsDedup && this.#dupRate > AUTO_POOL_ABOVE;
   }
 }

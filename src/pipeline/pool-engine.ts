@@ -40,7 +40,7 @@ function readsField(reads: (Float64Array | undefined)[] | undefined, readPaths: 
   return reads ? { reads, ...(readPaths ? { readPaths } : {}) } : {};
 }
 
-/** Splits a batch's results into zero-read jobs and the rest (built by `make`). */
+/** Splits a batch's results into zero-read jobs, jobs the `known` set held, and the rest (`make`). */
 function split<T>(
   jobs: BlockJob[],
   slots: BlockSlot[],
@@ -50,14 +50,18 @@ function split<T>(
 ): EngineResult<T> {
   const out: T[] = [];
   const zeroJobs: ZeroJob[] = [];
+  const knownJobs: HashedJob[] = [];
   jobs.forEach((j, i) => {
     const buffer = slots[i]!.data;
     if (r.zero[i]) zeroJobs.push({ index: j.index, buffer, length: j.length });
+    else if (r.known[i])
+      knownJobs.push({ index: j.index, buffer, length: j.length, identity: r.identity(i).slice() });
     else out.push(make(j, buffer, i));
   });
   return {
     jobs: out,
     zeroJobs,
+    knownJobs,
     bytesRead: r.bytesRead,
     readMs: r.readMs,
     computeMs: performance.now() - started,
@@ -108,6 +112,7 @@ export function poolEngine(config: SealConfig, pool: BlockPool, owned: boolean):
         ...(config.blobKey ? { blobKey: config.blobKey } : {}),
         ...(identities ? { identities } : {}),
         ...(nonces ? { nonces } : {}),
+        ...(config.known ? { known: config.known } : {}),
         ...readsField(reads, readPaths),
       });
       return split(jobs, slots, r, t, (j, buffer, i) => ({

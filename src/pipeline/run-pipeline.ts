@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 import { TAG_BYTES } from '../core/blob.js';
+import type { IdentityFilter } from '../core/identity-filter.js';
 import { dmError, isDmError } from '../errors.js';
 import type { PlanItem } from '../plan/planner.js';
 import type { DiskSource } from '../source/disk-source.js';
@@ -53,6 +54,8 @@ export interface PipelineOptions {
   readonly blockSize: number;
   readonly incremental: boolean;
   readonly tuning: PipelineTuning;
+  /** The engine's identity set (SealConfig.known), kept up to date with every stored blob. */
+  readonly known?: IdentityFilter;
   readonly signal?: AbortSignal;
   readonly onProgress?: (doneBytes: number, totalBytes: number) => void;
 }
@@ -117,6 +120,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     hashPlacement: o.tuning.hashPlacement,
     incremental: o.incremental,
     ...(mapper ? { readPaths: mapper.paths } : {}),
+    ...(o.known ? { known: o.known } : {}),
     ...(o.onProgress ? { onProgress: (d: number) => o.onProgress!(d, o.source.virtualSize) } : {}),
   });
   const onAbort = () => reader.destroy(dmError('DM_ERR_ABORTED', 'backup was aborted'));

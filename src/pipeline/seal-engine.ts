@@ -5,6 +5,7 @@
  * input is dead once hashed and compressed), so one buffer carries a block from read to write.
  */
 import type { CompressionLevel, SealedBlob } from '../core/blob.js';
+import type { IdentityFilter } from '../core/identity-filter.js';
 
 /** Path of each file descriptor a read map uses (ReadMapper.paths). */
 export type ReadPaths = Readonly<Record<number, string>>;
@@ -16,6 +17,11 @@ export interface SealConfig {
   readonly identityKey: Uint8Array | undefined;
   /** AES-256-GCM key of the writer session; undefined for a plain repository. */
   readonly blobKey: Uint8Array | undefined;
+  /**
+   * Identities the writer holds: an engine may skip sealing a block found here and return it in
+   * `knownJobs` instead (the pool's threads do; the inline engine seals everything).
+   */
+  readonly known?: IdentityFilter;
 }
 
 export interface BlockJob {
@@ -56,6 +62,8 @@ export interface EngineResult<T> {
   readonly jobs: T[];
   /** Jobs with read maps that read as all zeros (never from engines without `readsBlocks`). */
   readonly zeroJobs: readonly ZeroJob[];
+  /** `seal`: hashed jobs left unsealed because `SealConfig.known` holds their identity. */
+  readonly knownJobs?: readonly HashedJob[];
   /** Bytes read by read maps, and the milliseconds summed over threads. */
   readonly bytesRead: number;
   readonly readMs: number;

@@ -80,6 +80,15 @@ export class PointWriter {
     return this.session.has(identity);
   }
 
+  /** Blobs the backup file already stores (what this point can dedup against). */
+  get storedIdentityCount(): number {
+    return this.session.blobCount;
+  }
+
+  storedIdentities(): Iterable<Uint8Array> {
+    return this.session.identities();
+  }
+
   /**
    * Stores a sealed block. Resolves when its frame is written (not yet fsynced: commit does that);
    * the payload must stay untouched until then. An identity already stored is just referenced.

@@ -112,6 +112,16 @@ export class WriterSession {
     return this.#index.get(identityKeyOf(identity));
   }
 
+  /** Blobs the backup file holds (committed points and this session's appends so far). */
+  get blobCount(): number {
+    return this.#index.size;
+  }
+
+  /** Their identities. */
+  *identities(): Generator<Uint8Array> {
+    for (const loc of this.#index.values()) yield loc.identity;
+  }
+
   /** Appends a frame and indexes it at once, so concurrent points dedup against it too. */
   append(
     identity: Uint8Array,

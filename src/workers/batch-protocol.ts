@@ -38,6 +38,11 @@ export interface BatchRequest {
   readonly reads: (Float64Array | null)[] | undefined;
   /** Paths of the descriptors in `reads`, for error messages. */
   readonly readPaths: Readonly<Record<number, string>> | undefined;
+  /**
+   * `hashAndSeal`: an IdentityFilter's memory (core/identity-filter.ts). A block whose identity it
+   * holds is not sealed (flagged in `known`): the main thread dedups it or sends it back to seal.
+   */
+  readonly known: SharedArrayBuffer | undefined;
 }
 
 export interface BatchReply {
@@ -53,6 +58,8 @@ export interface BatchReply {
   readonly frameHeaders: Uint8Array;
   /** 1 for a block whose read map produced only zeros (not hashed, not sealed). */
   readonly zero: Uint8Array;
+  /** 1 for a block the request's `known` set holds: hashed, not sealed. */
+  readonly known: Uint8Array;
   /** Bytes the read maps read from files (zero fills excluded), and the milliseconds it took. */
   readonly bytesRead: number;
   readonly readMs: number;

@@ -11,6 +11,7 @@ import { toWire, type WireError } from '../errors.js';
 import { FRAME_HEADER_SIZE } from '../repository/format/constants.js';
 import { encodeFrameHeaderInto } from '../repository/format/frame.js';
 import { buffersOf, type BatchReply, type BatchRequest } from './batch-protocol.js';
+import { IdentityFilter } from '../core/identity-filter.js';
 import { identityInto } from './identity.js';
 import { executeReadMap } from './read-map-exec.js';
 import { BLOCK_WORKER_DATA } from './pool-options.js';
@@ -24,8 +25,18 @@ interface ReplyArrays {
   readonly payloadLengths: Uint32Array;
   readonly frameHeaders: Uint8Array;
   readonly zero: Uint8Array;
+  readonly known: Uint8Array;
   bytesRead: number;
   readMs: number;
+}
+
+/** The IdentityFilter over the last `known` memory seen (a job sends the same one every batch). */
+let filter: IdentityFilter | undefined;
+
+function filterOver(buffer: SharedArrayBuffer | undefined): IdentityFilter | undefined {
+  if (!buffer) return undefined;
+  if (filter?.buffer !== buffer) filter = IdentityFilter.over(buffer);
+  return filter;
 }
 
 function nonceAt(req: BatchRequest, i: number): Uint8Array | undefined {
@@ -35,6 +46,7 @@ function nonceAt(req: BatchRequest, i: number): Uint8Array | undefined {
 function sealAll(req: BatchRequest, reply: ReplyArrays): void {
   const hashes = req.op !== 'seal';
   const seals = req.op !== 'hash';
+  const known = hashes && seals ? filterOver(req.known) : undefined;
   for (let i = 0; i < req.data.length; i++) {
     const block = req.data[i]!.subarray(0, req.lengths[i]);
     const reads = req.reads?.[i];
@@ -50,6 +62,11 @@ function sealAll(req: BatchRequest, reply: ReplyArrays): void {
     const idAt = i * IDENTITY_BYTES;
     if (hashes) identityInto(block, req.identityKey, reply.identities, idAt);
     if (!seals) continue;
+    // Already stored (as far as the set knows): compressing and encrypting it would be wasted.
+    if (known?.mayContain(reply.identities.subarray(idAt, idAt + IDENTITY_BYTES))) {
+      reply.known[i] = 1;
+      continue;
+    }
     const nonce = nonceAt(req, i);
     const head = sealBlockInto(
       block,
@@ -89,6 +106,7 @@ export function runBatch(req: BatchRequest): BatchReply {
     payloadLengths: new Uint32Array(n),
     frameHeaders: new Uint8Array(req.op === 'hash' ? 0 : n * FRAME_HEADER_SIZE),
     zero: new Uint8Array(n),
+    known: new Uint8Array(n),
     bytesRead: 0,
     readMs: 0,
   };
@@ -123,6 +141,7 @@ function warmUp(): void {
     nonces: new Uint8Array(NONCE_BYTES),
     reads: undefined,
     readPaths: undefined,
+    known: undefined,
   });
 }
 

@@ -20,6 +20,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { IDENTITY_BYTES, NONCE_BYTES, type CodecIdValue, type CompressionLevel } from '../core/blob.js';
+import type { IdentityFilter } from '../core/identity-filter.js';
 import { dmError, fromWire, isDmError } from '../errors.js';
 import { buffersOf, type BatchReply, type BatchRequest, type BlockOp } from './batch-protocol.js';
 import type { BlockSlot } from './buffer-ring.js';
@@ -46,6 +47,8 @@ export interface BlockBatch {
   readonly reads?: readonly (Float64Array | undefined)[];
   /** Paths of the descriptors in `reads`, for error messages. */
   readonly readPaths?: Readonly<Record<number, string>>;
+  /** `hashAndSeal`: blocks whose identity this set holds are hashed, not sealed (`known`). */
+  readonly known?: IdentityFilter;
 }
 
 export interface BatchResult {
@@ -59,6 +62,8 @@ export interface BatchResult {
   frameHeader(i: number): Uint8Array;
   /** 1 where a slot's read map produced only zeros (that slot was neither hashed nor sealed). */
   readonly zero: Uint8Array;
+  /** 1 where the batch's `known` set held the slot's identity (hashed, not sealed). */
+  readonly known: Uint8Array;
   /** Bytes the read maps read from files, and the milliseconds the workers spent reading. */
   readonly bytesRead: number;
   readonly readMs: number;
@@ -148,6 +153,7 @@ export class BlockPool extends EventEmitter {
       nonces: encrypted ? batch.nonces : undefined,
       reads: batch.reads ? batch.reads.map((r) => r ?? null) : undefined,
       readPaths: batch.readPaths,
+      known: op === 'hashAndSeal' ? batch.known?.buffer : undefined,
     };
     // A slot's out view usually shares the data buffer; buffersOf sends each buffer once.
     const transferList = [...buffersOf(req.out, buffersOf(req.data))];
@@ -176,6 +182,7 @@ export class BlockPool extends EventEmitter {
       codecs: Array.from(reply.codecs) as CodecIdValue[],
       payloadLengths: reply.payloadLengths,
       zero: reply.zero,
+      known: reply.known,
       bytesRead: reply.bytesRead,
       readMs: reply.readMs,
       identity: (i) => identities.subarray(i * IDENTITY_BYTES, (i + 1) * IDENTITY_BYTES),

@@ -3,18 +3,22 @@
  * memory bounded by the ring whatever the disk size, zero and duplicate blocks never sealed,
  * writer failures surface, and the bottleneck names a stage.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { SealedBlob } from '../../src/core/blob.js';
+import { IdentityFilter } from '../../src/core/identity-filter.js';
 import { dmError } from '../../src/errors.js';
 import type { BlockTarget } from '../../src/pipeline/block-target.js';
 import type { HashPlacement } from '../../src/pipeline/hash-placement.js';
 import { BufferRing } from '../../src/pipeline/buffer-ring.js';
 import { inlineEngine } from '../../src/pipeline/inline-engine.js';
+import { poolEngine } from '../../src/pipeline/pool-engine.js';
 import { ringSizeFor, runPipeline } from '../../src/pipeline/run-pipeline.js';
 import type { PipelineTuning } from '../../src/pipeline/run-pipeline.js';
 import { blockGrid } from '../../src/plan/block-grid.js';
 import { planBlocks } from '../../src/plan/planner.js';
 import type { DiskSource, Extent } from '../../src/source/disk-source.js';
+import { blockIdentity } from '../../src/workers/identity.js';
+import { BlockPool } from '../../src/workers/pool.js';
 import { openSealed } from '../../src/workers/seal.js';
 
 const BS = 256 * 1024;
@@ -198,5 +202,61 @@ describe('buffer ring', () => {
     expect(() => ring.release(new Uint8Array(32))).toThrow(
       expect.objectContaining({ code: 'DM_ERR_INTERNAL' }),
     );
+  });
+});
+
+describe('identity set on the compute threads (SealConfig.known)', () => {
+  const pool = new BlockPool({ threads: 2, maxInFlight: 2 });
+  afterAll(() => pool.close());
+
+  async function runKnown(src: DiskSource, target: BlockTarget, known: IdentityFilter) {
+    return runPipeline({
+      source: src,
+      plan: planBlocks(src.extents(), blockGrid(src.virtualSize, BS)),
+      target,
+      engine: poolEngine(
+        { level: 'optimal', identityKey: undefined, blobKey: undefined, known },
+        pool,
+        false,
+      ),
+      known,
+      blockSize: BS,
+      incremental: false,
+      tuning: tuning('auto'),
+    });
+  }
+
+  function expectAllBlocks(src: DiskSource & { bytes: Uint8Array }, t: Recorder, blocks: number): void {
+    expect(t.zero.size + t.stored.size).toBe(blocks);
+    for (let i = 0; i < blocks; i++) {
+      const want = src.bytes.subarray(i * BS, (i + 1) * BS);
+      if (t.zero.has(i)) expect(want.every((b) => b === 0)).toBe(true);
+      else expect(Buffer.compare(t.stored.get(i)!, want)).toBe(0);
+    }
+  }
+
+  it('threads skip sealing blocks the writer holds; every block is still stored or referenced', async () => {
+    const src = memorySource(80);
+    const t = recorder();
+    const known = IdentityFilter.create(80);
+    const r = await runKnown(src, t, known);
+    expectAllBlocks(src, t, 80);
+    // Copies of block 1 (3, 10, 17, ...) after the first batches are caught before compression.
+    expect(r.counters.duplicatesBeforeSeal).toBeGreaterThanOrEqual(5);
+    expect(r.counters.duplicatesBeforeSeal).toBeLessThanOrEqual(r.counters.duplicateBlocks);
+    expect(t.sealedCount()).toBe(r.counters.storedBlocks);
+    expect(known.size).toBe(r.counters.storedBlocks); // every stored blob was added
+  });
+
+  it('is only a hint: an identity the writer lacks is sealed and stored all the same', async () => {
+    const src = memorySource(30);
+    const known = IdentityFilter.create(30);
+    for (let i = 0; i < 30; i++)
+      known.add(blockIdentity(src.bytes.subarray(i * BS, (i + 1) * BS), undefined));
+    const t = recorder(); // holds nothing: every hit is false
+    const r = await runKnown(src, t, known);
+    expectAllBlocks(src, t, 30);
+    const unique = new Set([...t.stored.values()].map((b) => Buffer.from(b).toString('base64'))).size;
+    expect(r.counters.storedBlocks).toBe(unique);
   });
 });
