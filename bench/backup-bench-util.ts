@@ -39,9 +39,10 @@ export async function mixedImage(size: number, seed = 7): Promise<string> {
 
 /**
  * Every contender starts from the same state: the image in the page cache, and no dirty data of
- * an earlier run left for the kernel to write back (`sync` first). Without the sync, a backup that
- * followed borg or restic ran with their repositories still being flushed: datamover took 2.4–3.2 s
- * on the default fixtures disk after a peer, 1.2–1.5 s after a sync (2026-12-02).
+ * an earlier run left for the kernel to write back (`sync` first). Measured, the sync changed
+ * nothing visible (2026-12-02: datamover 2.07–2.46 s on the default fixtures disk in the
+ * bitlooker bench with it, 2.4–3.2 s before it, 1.2–1.7 s run by hand the same hour); it removes
+ * one reason a run could depend on the one before.
  */
 export function warm(path: string): void {
   spawnSync('sync', [], { stdio: 'inherit' });
