@@ -22,7 +22,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const at = process.argv.indexOf('--outdir');
 const outdir = at > 0 ? process.argv[at + 1] : join(root, 'dist');
 
-rmSync(join(outdir, 'chunks'), { recursive: true, force: true });
+rmSync(join(outdir, "chunks"), { recursive: true, force: true }); // stale chunks of an earlier build (npm run build also clears dist/ first)
 await build({
   absWorkingDir: root,
   entryPoints: [
