@@ -22,7 +22,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const at = process.argv.indexOf('--outdir');
 const outdir = at > 0 ? process.argv[at + 1] : join(root, 'dist');
 
-rmSync(join(outdir, "chunks"), { recursive: true, force: true }); // stale chunks of an earlier build (npm run build also clears dist/ first)
+// Stale chunks of an earlier build into the same folder (npm run build also clears dist/ first).
+rmSync(join(outdir, 'chunks'), { recursive: true, force: true });
 await build({
   absWorkingDir: root,
   entryPoints: [
