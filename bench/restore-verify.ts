@@ -47,13 +47,30 @@ const { values } = parseArgs({
 
 /**
  * Compiled JavaScript by default (built into bench/out/rv-dist), as users run it: from sources each
- * worker thread compiles TypeScript through tsx at start-up, which is not restore work.
+ * worker thread compiles TypeScript through tsx at start-up, which is not restore work. This bench
+ * imports internal modules, so it compiles module by module with tsc (`npm run build` emits only
+ * declarations from tsc and bundles the entry points); worker-entry.ts finds the worker files in
+ * this layout too.
  */
 function compiledDir(): string {
   const out = join(import.meta.dirname, 'out', 'rv-dist');
   if (values['no-build'] && existsSync(join(out, 'index.js'))) return out;
   try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', out], { stdio: 'pipe' });
+    execFileSync(
+      'npx',
+      [
+        'tsc',
+        '-p',
+        'tsconfig.build.json',
+        '--outDir',
+        out,
+        '--emitDeclarationOnly',
+        'false',
+        '--declaration',
+        'false',
+      ],
+      { stdio: 'pipe' },
+    );
   } catch {
     // Type errors elsewhere in a shared tree still emit JavaScript (noEmitOnError is off).
   }
