@@ -102,4 +102,37 @@ describe('backup → restore round trip', () => {
     expect(await sameBytes(back, disk)).toBe(true);
     expect((await verify({ repo, password: 'pw' })).ok).toBe(true);
   });
+  it('an encrypted incremental on worker threads stores only the changed block; both points restore', async () => {
+    const blockSize = 256 * 1024;
+    const a = buildDisk(
+      [
+        { kind: 'random', length: 8 * blockSize, seed: 21 },
+        { kind: 'text', length: 8 * blockSize, seed: 22 },
+      ],
+      16 * blockSize,
+      blockSize,
+    );
+    const b = a.slice();
+    b.set(buildDisk([{ kind: 'random', length: blockSize, seed: 23 }], blockSize, blockSize), 5 * blockSize);
+    const imageA = join(t.dir, 'inc-a.vhdx');
+    const imageB = join(t.dir, 'inc-b.vhdx');
+    await writeImage(imageA, a, 'vhdx');
+    await writeImage(imageB, b, 'vhdx');
+    const repo = join(t.dir, 'inc-repo');
+    const common = { repo, vm: 'inc', blockSize, threads: 2, password: 'pw', kdfCost: KDF };
+    const first = await backup({ ...common, disk: imageA });
+    const second = await backup({ ...common, disk: imageB });
+    expect(second.points[0]!.type).toBe('incremental');
+    expect(second.stats.blocks.stored).toBe(1); // the one changed block
+    expect(second.stats.blocks.duplicate).toBe(15);
+    for (const [point, want] of [
+      [first.points[0]!.id, a],
+      [second.points[0]!.id, b],
+    ] as const) {
+      const out = join(t.dir, `inc-${point}.raw`);
+      await restore({ repo, vm: 'inc', point, out, password: 'pw' });
+      expect(await sameBytes(out, want)).toBe(true);
+    }
+    expect((await verify({ repo, password: 'pw' })).ok).toBe(true);
+  });
 });
