@@ -19,7 +19,7 @@
  * reporting), so a run that follows a large free (the previous tool's repository deleted, its
  * process gone) first-touches pages the host must back again. datamover's kernel time for the
  * same work went from ~0.9 s to 1.7–1.8 s in the run after a borg backup (2026-12-02, perf: the
- * page-cache copy of its writes 3× slower), a fixed ~0.8 s that is a third of its run and a tenth
+ * page-cache copy of its writes 4–5× slower), a fixed ~0.8 s that is a third of its run and a tenth
  * of borg's. With `tool`, each tool's median is taken in its own steady state.
  */
 import { execFileSync } from 'node:child_process';
