@@ -60,37 +60,39 @@ export class IdentityFilter {
   /** Adds `identity`; false when the set is full (at half its capacity) and it was not added. */
   add(identity: Uint8Array): boolean {
     checkIdentity(identity);
-    if (this.mayContain(identity)) return true;
+    const at = this.#probe(identity);
+    if (at < 0) return true; // already there
     if (2 * (this.#count + 1) > this.capacity) return false;
     const w = this.#words;
-    const tag = word(identity, 0) | 1;
-    for (let slot = (tag >>> 1) & this.#mask; ; slot = (slot + 1) & this.#mask) {
-      const at = slot * WORDS_PER_SLOT;
-      if (Atomics.load(w, at) !== 0) continue;
-      w[at + 1] = word(identity, 4);
-      w[at + 2] = word(identity, 8);
-      w[at + 3] = word(identity, 12);
-      Atomics.store(w, at, tag);
-      this.#count++;
-      return true;
-    }
+    w[at + 1] = word(identity, 4);
+    w[at + 2] = word(identity, 8);
+    w[at + 3] = word(identity, 12);
+    Atomics.store(w, at, word(identity, 0) | 1);
+    this.#count++;
+    return true;
   }
 
   /** True when `identity` (its 128-bit prefix) was added; safe from any thread. */
   mayContain(identity: Uint8Array): boolean {
+    return this.#probe(identity) < 0;
+  }
+
+  /**
+   * -1 when the identity is in the set, else the word index of the empty slot that ends its probe
+   * (where add() puts it). Half the slots at most are used, so a probe always ends.
+   */
+  #probe(identity: Uint8Array): number {
     const w = this.#words;
     const tag = word(identity, 0) | 1;
     const w1 = word(identity, 4);
     const w2 = word(identity, 8);
     const w3 = word(identity, 12);
-    for (let slot = (tag >>> 1) & this.#mask, probes = 0; probes <= this.#mask; probes++) {
+    for (let slot = (tag >>> 1) & this.#mask; ; slot = (slot + 1) & this.#mask) {
       const at = slot * WORDS_PER_SLOT;
       const t = Atomics.load(w, at);
-      if (t === 0) return false;
-      if (t === tag && w[at + 1] === w1 && w[at + 2] === w2 && w[at + 3] === w3) return true;
-      slot = (slot + 1) & this.#mask;
+      if (t === 0) return at;
+      if (t === tag && w[at + 1] === w1 && w[at + 2] === w2 && w[at + 3] === w3) return -1;
     }
-    return false;
   }
 }
 

@@ -14,7 +14,15 @@ import type { StreamItem } from './block-reader.js';
 import { newCounters, type BlockTarget, type ProcessorCounters } from './block-target.js';
 import type { BufferRing } from './buffer-ring.js';
 import { PlacementPolicy, type HashPlacement } from './hash-placement.js';
-import type { BlockJob, BlockRef, EngineResult, ReadPaths, SealEngine, SealedJob } from './seal-engine.js';
+import type {
+  BlockJob,
+  BlockRef,
+  EngineResult,
+  HashedJob,
+  ReadPaths,
+  SealEngine,
+  SealedJob,
+} from './seal-engine.js';
 import type { StageClocks } from './stats.js';
 
 export interface ProcessorOptions {
@@ -143,6 +151,13 @@ export class BlockProcessor extends Writable {
     return true;
   }
 
+  /** Hashed blocks the writer lacks, ready to seal with their identity; the rest are booked. */
+  #unknown(hashed: readonly HashedJob[]): BlockJob[] {
+    const fresh: BlockJob[] = [];
+    for (const h of hashed) if (!this.#dedup(h, h.identity)) fresh.push({ ...h });
+    return fresh;
+  }
+
   #duplicate({ index, buffer, length }: BlockRef, identity: Uint8Array): void {
     this.o.target.putDuplicate(index, identity);
     this.counters.duplicateBlocks++;
@@ -169,10 +184,7 @@ export class BlockProcessor extends Writable {
     const hashed = await this.o.engine.hash(batch, this.o.readPaths);
     this.o.clocks.proxy.add(hashed.computeMs);
     this.#engineRead(hashed);
-    const fresh: BlockJob[] = [];
-    this.o.clocks.network.time(() => {
-      for (const h of hashed.jobs) if (!this.#dedup(h, h.identity)) fresh.push({ ...h });
-    });
+    const fresh = this.o.clocks.network.time(() => this.#unknown(hashed.jobs));
     if (fresh.length > 0) await this.#seal(fresh);
   }
 
@@ -186,15 +198,14 @@ export class BlockProcessor extends Writable {
     const result = await this.o.engine.seal(batch, this.o.readPaths);
     this.o.clocks.proxy.add(result.computeMs);
     this.#engineRead(result);
-    const again: BlockJob[] = [];
-    this.o.clocks.network.time(() => {
+    const again = this.o.clocks.network.time(() => {
       for (const s of result.jobs) this.#store(s);
       // The threads found these in the identity set: duplicates, unless the writer lacks one (the
       // set is only a hint), which is sealed now with its identity.
-      for (const k of result.knownJobs ?? []) {
-        if (this.#dedup(k, k.identity)) this.counters.duplicatesBeforeSeal++;
-        else again.push({ index: k.index, buffer: k.buffer, length: k.length, identity: k.identity });
-      }
+      const known = result.knownJobs ?? [];
+      const unknown = this.#unknown(known);
+      this.counters.duplicatesBeforeSeal += known.length - unknown.length;
+      return unknown;
     });
     if (again.length > 0) await this.#seal(again);
   }

@@ -62,8 +62,9 @@ function sealAll(req: BatchRequest, reply: ReplyArrays): void {
     const idAt = i * IDENTITY_BYTES;
     if (hashes) identityInto(block, req.identityKey, reply.identities, idAt);
     if (!seals) continue;
+    const identity = reply.identities.subarray(idAt, idAt + IDENTITY_BYTES);
     // Already stored (as far as the set knows): compressing and encrypting it would be wasted.
-    if (known?.mayContain(reply.identities.subarray(idAt, idAt + IDENTITY_BYTES))) {
+    if (known?.mayContain(identity)) {
       reply.known[i] = 1;
       continue;
     }
@@ -72,7 +73,7 @@ function sealAll(req: BatchRequest, reply: ReplyArrays): void {
       block,
       {
         level: req.level,
-        identity: reply.identities.subarray(idAt, idAt + IDENTITY_BYTES),
+        identity,
         ...(req.blobKey ? { blobKey: req.blobKey } : {}),
         ...(nonce ? { nonce } : {}),
       },
@@ -83,7 +84,7 @@ function sealAll(req: BatchRequest, reply: ReplyArrays): void {
     // The frame header now, while the payload is in this core's cache (its CRC covers it).
     encodeFrameHeaderInto(
       {
-        identity: reply.identities.subarray(idAt, idAt + IDENTITY_BYTES),
+        identity,
         codec: head.codec,
         rawLength: block.length,
         storedLength: head.payloadLength,

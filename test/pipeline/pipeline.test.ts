@@ -209,21 +209,32 @@ describe('identity set on the compute threads (SealConfig.known)', () => {
   const pool = new BlockPool({ threads: 2, maxInFlight: 2 });
   afterAll(() => pool.close());
 
+  /** The pipeline on the pool with `known`, and how many jobs the threads returned unsealed. */
   async function runKnown(src: DiskSource, target: BlockTarget, known: IdentityFilter) {
-    return runPipeline({
+    const engine = poolEngine(
+      { level: 'optimal', identityKey: undefined, blobKey: undefined, known },
+      pool,
+      false,
+    );
+    let knownHits = 0;
+    const r = await runPipeline({
       source: src,
       plan: planBlocks(src.extents(), blockGrid(src.virtualSize, BS)),
       target,
-      engine: poolEngine(
-        { level: 'optimal', identityKey: undefined, blobKey: undefined, known },
-        pool,
-        false,
-      ),
+      engine: {
+        ...engine,
+        async seal(jobs, readPaths) {
+          const result = await engine.seal(jobs, readPaths);
+          knownHits += result.knownJobs?.length ?? 0;
+          return result;
+        },
+      },
       known,
       blockSize: BS,
       incremental: false,
       tuning: tuning('auto'),
     });
+    return { ...r, knownHits };
   }
 
   function expectAllBlocks(src: DiskSource & { bytes: Uint8Array }, t: Recorder, blocks: number): void {
@@ -244,6 +255,7 @@ describe('identity set on the compute threads (SealConfig.known)', () => {
     // Copies of block 1 (3, 10, 17, ...) after the first batches are caught before compression.
     expect(r.counters.duplicatesBeforeSeal).toBeGreaterThanOrEqual(5);
     expect(r.counters.duplicatesBeforeSeal).toBeLessThanOrEqual(r.counters.duplicateBlocks);
+    expect(r.knownHits).toBe(r.counters.duplicatesBeforeSeal); // every hit was a real duplicate
     expect(t.sealedCount()).toBe(r.counters.storedBlocks);
     expect(known.size).toBe(r.counters.storedBlocks); // every stored blob was added
   });
@@ -256,6 +268,8 @@ describe('identity set on the compute threads (SealConfig.known)', () => {
     const t = recorder(); // holds nothing: every hit is false
     const r = await runKnown(src, t, known);
     expectAllBlocks(src, t, 30);
+    // Every non-zero block (all but 0, 5, ..., 25) came back unsealed once, then was sealed.
+    expect(r.knownHits).toBe(24);
     const unique = new Set([...t.stored.values()].map((b) => Buffer.from(b).toString('base64'))).size;
     expect(r.counters.storedBlocks).toBe(unique);
   });

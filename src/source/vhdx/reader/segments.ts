@@ -2,6 +2,7 @@
  * Segments of a virtual range as a VHDX chain lays them out: bytes in one of the chain's files, or
  * zeros. VhdxLayer's walk emits them; a read collects them (SegmentList) and a read map encodes them.
  */
+import type { ReadMapBuilder } from '../../../core/read-map.js';
 import type { ImageFile } from './image-file.js';
 
 export interface SegmentSink {
@@ -53,5 +54,19 @@ export class SegmentList implements SegmentSink {
       return;
     }
     this.#items.push({ file, fileOffset, length, bufOffset });
+  }
+}
+
+/** Encodes segments into the read map being built (`into`, set before each walk). */
+export class ReadMapSink implements SegmentSink {
+  into: ReadMapBuilder | undefined;
+
+  file(file: ImageFile, fileOffset: number, length: number, bufOffset: number): void {
+    file.requireInside(fileOffset, length, 'payload');
+    this.into!.push(file.fd, fileOffset, length, bufOffset);
+  }
+
+  zero(length: number, bufOffset: number): void {
+    this.into!.zero(length, bufOffset);
   }
 }

@@ -4,11 +4,10 @@
  */
 import type { Extent } from '../../disk-source.js';
 import type { ReadMapBuilder } from '../../../core/read-map.js';
-import { requireInFile } from '../../read-map.js';
 import { BatState } from '../format/constants.js';
 import type { BatTable } from './bat-table.js';
 import type { ImageFile } from './image-file.js';
-import { SegmentList, type SegmentSink } from './segments.js';
+import { ReadMapSink, SegmentList, type SegmentSink } from './segments.js';
 import type { ParsedVhdx } from './parse-vhdx.js';
 import { bitAt, runEnd, SectorBitmapCache } from './sector-bitmap-cache.js';
 
@@ -21,6 +20,8 @@ export class VhdxLayer {
   private readonly sectorSize: number;
   private readonly bat: BatTable;
   private readonly bitmaps: SectorBitmapCache;
+  /** One sink for every map() call (the builder is set per call): no objects per block. */
+  private readonly mapSink = new ReadMapSink();
 
   constructor(
     readonly file: ImageFile,
@@ -71,11 +72,18 @@ export class VhdxLayer {
 
   /** One pread for a range `contiguousRun` accepted. */
   readRun(buf: Uint8Array, bufOffset: number, length: number, fileOffset: number): Promise<void> {
-    if (this.io === 'sync') {
-      this.file.readSync(buf, bufOffset, length, fileOffset, 'payload');
-      return Promise.resolve();
-    }
-    return this.file.readOnce(buf, bufOffset, length, fileOffset);
+    return Promise.resolve(this.readFrom(this.file, buf, bufOffset, length, fileOffset));
+  }
+
+  private readFrom(
+    file: ImageFile,
+    buf: Uint8Array,
+    bufOffset: number,
+    length: number,
+    fileOffset: number,
+  ): Promise<void> | void {
+    if (this.io === 'sync') return file.readSync(buf, bufOffset, length, fileOffset, 'payload');
+    return file.readOnce(buf, bufOffset, length, fileOffset);
   }
 
   /**
@@ -87,26 +95,19 @@ export class VhdxLayer {
     this.walk(segments, bufOffset, vOffset, length);
     for (let i = 0; i < segments.count; i++) {
       const { file, fileOffset, length: n, bufOffset: at } = segments.at(i);
-      if (!file) buf.fill(0, at, at + n);
-      else if (this.io === 'sync') file.readSync(buf, at, n, fileOffset, 'payload');
-      else await file.readOnce(buf, at, n, fileOffset);
+      if (!file) {
+        buf.fill(0, at, at + n);
+        continue;
+      }
+      const pending = this.readFrom(file, buf, at, n, fileOffset);
+      if (pending) await pending; // sync reads: no microtask per segment
     }
   }
 
   /** The read map of [vOffset, +length) landing at `bufOffset`: read's segments, done elsewhere. */
   map(into: ReadMapBuilder, bufOffset: number, vOffset: number, length: number): void {
-    this.walk(
-      {
-        file: (file, fileOffset, n, at) => {
-          requireInFile(file.path, file.size, fileOffset, n);
-          into.push(file.fd, fileOffset, n, at);
-        },
-        zero: (n, at) => into.zero(n, at),
-      },
-      bufOffset,
-      vOffset,
-      length,
-    );
+    this.mapSink.into = into;
+    this.walk(this.mapSink, bufOffset, vOffset, length);
   }
 
   /**
