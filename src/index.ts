@@ -23,6 +23,7 @@ export type { ConvertJobOptions, ConvertJobResult } from './job/convert.js';
 export const runDemo = lazy(() => import('./job/demo.js'), 'runDemo');
 export type { DemoOptions, DemoResult, DemoStep } from './job/demo.js';
 export const backup = lazy(() => import('./job/backup.js'), 'backup');
+export { prestartComputeThreads } from './workers/prestart.js';
 export type { BackupResult, BackupStats, BackupTask, BackupPointRef } from './job/backup.js';
 export type { BackupOptions } from './job/backup-options.js';
 export const planBitLooker = lazy(() => import('./job/bitlooker.js'), 'planBitLooker');

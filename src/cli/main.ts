@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './v8-flags.js'; // first: V8 flags before the CLI does any work
 import { createRequire } from 'node:module';
 import type * as Commander from 'commander';
 import { DmError } from '../index.js';
@@ -12,6 +13,9 @@ import { registerRestore } from './commands/restore.js';
 import { registerVerify } from './commands/verify.js';
 import { registerPoints } from './commands/points.js';
 import { registerBench } from './commands/bench.js';
+import { prestartFor } from './prestart.js';
+
+prestartFor(process.argv);
 
 // require() rather than `import`: an ESM import of a CommonJS package runs Node's export lexer over
 // its source, which was most of the ~50 ms `datamover --version` spent beyond Node's own start.

@@ -120,6 +120,11 @@ export class BlockPool extends EventEmitter {
     });
   }
 
+  /** Threads this pool took over from prestartComputeThreads instead of starting them. */
+  get adoptedThreads(): number {
+    return this.#threads.adopted;
+  }
+
   /** Batches submitted and not yet settled (a batch counts until its promise handlers have run). */
   get inFlight(): number {
     return this.#inFlight;

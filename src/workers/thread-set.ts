@@ -50,15 +50,79 @@ class Thread<R> {
   constructor(readonly worker: Worker) {}
 }
 
+/** Where the entry is and what it gets: a thread started for one set can serve another like it. */
+type ThreadSpec = Pick<ThreadSetOptions, 'filename' | 'execArgv' | 'workerData'>;
+
+function newWorker(o: ThreadSpec): Worker {
+  // From sources the entry is .ts: ts-entry.cjs require()s it through tsx's hook (an eval'd or
+  // data: URL trampoline gets no --import hooks in Node 20; piscina's workers load it the same way).
+  return o.execArgv.length === 0
+    ? new Worker(new URL(o.filename), { workerData: o.workerData })
+    : new Worker(new URL('./ts-entry.cjs', import.meta.url), {
+        argv: [fileURLToPath(o.filename)],
+        execArgv: o.execArgv,
+        workerData: o.workerData,
+      });
+}
+
+interface Spare {
+  readonly worker: Worker;
+  readonly onGone: () => void;
+}
+
+/** Threads started ahead of the set that will use them (prestartThreads), by spec. */
+const spares = new Map<string, Spare[]>();
+const specKey = (o: ThreadSpec) => JSON.stringify([o.filename, o.execArgv, o.workerData]);
+
+/**
+ * Starts `threads` threads now for a ThreadSet of the same spec created later, which adopts them
+ * instead of starting its own: a thread takes ~100 ms to boot (a Node environment and its entry),
+ * and a CLI backup can start them before it has even parsed its options. Unused spares are unref'd
+ * (they never keep the process alive); one that dies while waiting is dropped.
+ */
+export function prestartThreads(o: ThreadSpec & { readonly threads: number }): void {
+  const key = specKey(o);
+  const list = spares.get(key) ?? [];
+  spares.set(key, list);
+  for (let i = 0; i < o.threads; i++) {
+    const worker = newWorker(o);
+    worker.unref();
+    const spare: Spare = {
+      worker,
+      onGone: () => {
+        const at = list.indexOf(spare);
+        if (at >= 0) list.splice(at, 1);
+      },
+    };
+    worker.once('error', spare.onGone).once('exit', spare.onGone);
+    list.push(spare);
+  }
+}
+
+function adoptSpare(o: ThreadSpec): Worker | undefined {
+  const spare = spares.get(specKey(o))?.shift();
+  if (!spare) return undefined;
+  spare.worker.off('error', spare.onGone).off('exit', spare.onGone);
+  return spare.worker;
+}
+
 export class ThreadSet<T, R> {
   readonly #threads: Thread<R>[];
   readonly #what: string;
   #nextId = 1;
   #closed = false;
+  /** Threads taken from prestartThreads' spares rather than started here. */
+  readonly adopted: number;
 
   constructor(o: ThreadSetOptions) {
     this.#what = o.what;
-    this.#threads = Array.from({ length: o.threads }, () => this.#start(o));
+    let adopted = 0;
+    this.#threads = Array.from({ length: o.threads }, () => {
+      const spare = adoptSpare(o);
+      if (spare) adopted++;
+      return this.#start(o, spare ?? newWorker(o));
+    });
+    this.adopted = adopted;
   }
 
   get size(): number {
@@ -93,17 +157,7 @@ export class ThreadSet<T, R> {
     await Promise.all(this.#threads.map((t) => t.worker.terminate()));
   }
 
-  #start(o: ThreadSetOptions): Thread<R> {
-    // From sources the entry is .ts: ts-entry.cjs require()s it through tsx's hook (an eval'd or
-    // data: URL trampoline gets no --import hooks in Node 20; piscina's workers load it the same way).
-    const worker =
-      o.execArgv.length === 0
-        ? new Worker(new URL(o.filename), { workerData: o.workerData })
-        : new Worker(new URL('./ts-entry.cjs', import.meta.url), {
-            argv: [fileURLToPath(o.filename)],
-            execArgv: o.execArgv,
-            workerData: o.workerData,
-          });
+  #start(o: ThreadSetOptions, worker: Worker): Thread<R> {
     const thread = new Thread<R>(worker);
     worker.unref();
     worker.on('message', (m: ThreadReply<R>) => {

@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { prestartCount } from '../../src/cli/prestart.js';
+import { BufferRing } from '../../src/workers/buffer-ring.js';
+import { BlockPool } from '../../src/workers/pool.js';
+import { prestartComputeThreads } from '../../src/workers/prestart.js';
+import { textLike } from './data.js';
+
+describe('prestartComputeThreads', () => {
+  it('the next BlockPool adopts the started threads, and they do real work', async () => {
+    prestartComputeThreads(2);
+    const pool = new BlockPool({ threads: 3, maxInFlight: 3 });
+    try {
+      expect(pool.adoptedThreads).toBe(2); // the third one is its own
+      const ring = new BufferRing(3, 64 * 1024);
+      const block = textLike(64 * 1024, 7);
+      const slots = [0, 1, 2].map(() => {
+        const slot = ring.acquire()!;
+        slot.data.set(block);
+        slot.length = block.length;
+        return slot;
+      });
+      const results = await Promise.all(
+        slots.map((slot) =>
+          pool.submit({ op: 'hash', identityKey: randomBytes(32).fill(1), slots: [slot] }),
+        ),
+      );
+      const ids = results.map((r) => Buffer.from(r.identity(0)).toString('hex'));
+      expect(new Set(ids).size).toBe(1); // every thread, adopted or not, hashes the same
+    } finally {
+      await pool.destroy();
+    }
+    // Spares are used once: a later pool starts its own.
+    const later = new BlockPool({ threads: 1 });
+    try {
+      expect(later.adoptedThreads).toBe(0);
+    } finally {
+      await later.destroy();
+    }
+  });
+});
+
+describe('prestartCount (CLI argv)', () => {
+  const argv = (...a: string[]) => ['node', 'datamover', ...a];
+  it('reads --threads the way the backup command does, and only for backup', () => {
+    expect(prestartCount(argv('backup', '--repo', 'r', '--disk', 'd'))).toBe('default');
+    expect(prestartCount(argv('backup', '--threads', '3'))).toBe(3);
+    expect(prestartCount(argv('backup', '--threads=1'))).toBe(1);
+    expect(prestartCount(argv('backup', '--threads', '0'))).toBe('none'); // inline compute
+    expect(prestartCount(argv('backup', '--threads', 'x'))).toBe('none'); // the parse reports it
+    expect(prestartCount(argv('restore', '--threads', '2'))).toBe('none');
+    expect(prestartCount(argv('--version'))).toBe('none');
+  });
+});
