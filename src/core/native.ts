@@ -8,6 +8,7 @@
  * backup at the default level).
  */
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type * as BlakeHashModule from '@napi-rs/blake-hash';
 import type * as Crc32Module from '@node-rs/crc32';
 import type * as ZstdBindingModule from 'zstd-napi/binding.js';
@@ -15,6 +16,8 @@ import type * as ZstdBindingModule from 'zstd-napi/binding.js';
 type Crc32 = typeof Crc32Module;
 type BlakeHash = typeof BlakeHashModule;
 type ZstdBinding = typeof ZstdBindingModule;
+/** CRC-32C of `data`, continuing `seed` (an earlier CRC-32C) when given. */
+export type Crc32c = (data: Uint8Array, seed?: number) => number;
 
 const load = createRequire(import.meta.url);
 
@@ -36,12 +39,39 @@ function loadNapi<T>(name: string): T {
   return load(name) as T;
 }
 let crc32: Crc32 | undefined;
+let crc32cFn: Crc32c | undefined;
 let blakeHash: BlakeHash | undefined;
 let zstd: ZstdBinding | undefined;
 
 /** @node-rs/crc32: CRC-32 and CRC-32C (SIMD). */
 export function crcNative(): Crc32 {
   return (crc32 ??= loadNapi<Crc32>('@node-rs/crc32'));
+}
+
+/**
+ * This package's own addon (native/crc32c.c, built by `npm ci` / `npm install` with node-gyp),
+ * when it was built and this CPU has SSE4.2; undefined otherwise. Found from the package root
+ * (self-reference), so it loads the same from src/, dist/ and a bench's build folder.
+ */
+export function ownAddon(): { crc32c?: Crc32c; hardware: boolean } | undefined {
+  try {
+    const root = dirname(load.resolve('datamover/package.json'));
+    return load(join(root, 'build', 'Release', 'datamover_native.node')) as {
+      crc32c?: Crc32c;
+      hardware: boolean;
+    };
+  } catch {
+    return undefined; // not built (no compiler, or install scripts not allowed): the fallback serves
+  }
+}
+
+/**
+ * CRC-32C: the own addon's three SSE4.2 streams (27 GB/s on one core here) when available, else
+ * @node-rs/crc32 (one stream, 6.5 GB/s). Every repository frame's payload is checksummed, so at
+ * ~0.7 GB of payload per backup of the fixtures disk this was ~0.12 s of compute-thread CPU.
+ */
+export function crc32cNative(): Crc32c {
+  return (crc32cFn ??= ownAddon()?.crc32c ?? ((data, seed) => crcNative().crc32c(data as Buffer, seed)));
 }
 
 /** @napi-rs/blake-hash: BLAKE3, plain and keyed. */

@@ -15,5 +15,10 @@ import { workerEntry } from './worker-entry.js';
 export function prestartComputeThreads(threads: number = availableParallelism()): void {
   if (!Number.isInteger(threads) || threads < 1) return;
   const entry = workerEntry('block-worker');
-  prestartThreads({ threads, filename: entry.filename, execArgv: entry.execArgv, workerData: BLOCK_WORKER_DATA });
+  prestartThreads({
+    threads,
+    filename: entry.filename,
+    execArgv: entry.execArgv,
+    workerData: BLOCK_WORKER_DATA,
+  });
 }

@@ -21,9 +21,7 @@ describe('prestartComputeThreads', () => {
         return slot;
       });
       const results = await Promise.all(
-        slots.map((slot) =>
-          pool.submit({ op: 'hash', identityKey: randomBytes(32).fill(1), slots: [slot] }),
-        ),
+        slots.map((slot) => pool.submit({ op: 'hash', identityKey: randomBytes(32).fill(1), slots: [slot] })),
       );
       const ids = results.map((r) => Buffer.from(r.identity(0)).toString('hex'));
       expect(new Set(ids).size).toBe(1); // every thread, adopted or not, hashes the same

@@ -1,9 +1,9 @@
 /** CRC-32C (Castagnoli) as VHDX uses it (formats.md §1.2): zero the field, CRC the whole structure. */
-import { crcNative } from '../../../core/native.js';
+import { crc32cNative } from '../../../core/native.js';
 import { dataView } from './bytes.js';
 
 export function crc32c(bytes: Uint8Array): number {
-  return crcNative().crc32c(bytes) >>> 0;
+  return crc32cNative()(bytes) >>> 0;
 }
 
 /** Zeroes the u32 at checksumOffset, CRCs the whole buffer and stores the result there (LE). */

@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "datamover_native",
+      "sources": ["native/crc32c.c"],
+      "cflags": ["-O3"],
+      "defines": ["NAPI_VERSION=8"]
+    }
+  ]
+}
