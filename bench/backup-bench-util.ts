@@ -118,11 +118,15 @@ export interface Measured {
 
 /** Runs a command under `/usr/bin/time -v`: wall time, CPU time and peak RSS; throws when it fails. */
 export function measureCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Measured {
+  // A key given as undefined is removed from the child's environment.
+  const childEnv = Object.fromEntries(
+    Object.entries({ ...process.env, ...env }).filter(([, v]) => v !== undefined),
+  );
   const t = performance.now();
   const r = spawnSync('/usr/bin/time', ['-v', cmd, ...args], {
     encoding: 'utf8',
     maxBuffer: 64 * MiB,
-    env: { ...process.env, ...env },
+    env: childEnv,
   });
   const wallMs = performance.now() - t;
   if (r.status !== 0)
