@@ -9,6 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type * as BlakeHashModule from '@napi-rs/blake-hash';
 import type * as Crc32Module from '@node-rs/crc32';
 import type * as ZstdBindingModule from 'zstd-napi/binding.js';
@@ -48,21 +49,32 @@ export function crcNative(): Crc32 {
   return (crc32 ??= loadNapi<Crc32>('@node-rs/crc32'));
 }
 
+interface OwnAddon {
+  readonly crc32c?: Crc32c;
+  readonly hardware: boolean;
+}
+
+const ADDON = join('build', 'Release', 'datamover_native.node');
+
 /**
  * This package's own addon (native/crc32c.c, built by `npm ci` / `npm install` with node-gyp),
- * when it was built and this CPU has SSE4.2; undefined otherwise. Found from the package root
- * (self-reference), so it loads the same from src/, dist/ and a bench's build folder.
+ * when it was built and this CPU has SSE4.2; undefined otherwise. src/core/ and dist/chunks/ both
+ * sit two folders below the package root; from elsewhere (a bench's build folder) the root is found
+ * by self-reference, which costs a package.json resolution.
  */
-export function ownAddon(): { crc32c?: Crc32c; hardware: boolean } | undefined {
-  try {
-    const root = dirname(load.resolve('datamover/package.json'));
-    return load(join(root, 'build', 'Release', 'datamover_native.node')) as {
-      crc32c?: Crc32c;
-      hardware: boolean;
-    };
-  } catch {
-    return undefined; // not built (no compiler, or install scripts not allowed): the fallback serves
+export function ownAddon(): OwnAddon | undefined {
+  for (const root of [() => fileURLToPath(new URL('../../', import.meta.url)), selfRoot]) {
+    try {
+      return load(join(root(), ADDON)) as OwnAddon;
+    } catch {
+      // Not there: the next place, then the fallback (no compiler, or install scripts not allowed).
+    }
   }
+  return undefined;
+}
+
+function selfRoot(): string {
+  return dirname(load.resolve('datamover/package.json'));
 }
 
 /**

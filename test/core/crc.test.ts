@@ -45,3 +45,17 @@ describe.runIf(addon?.crc32c)('own CRC-32C addon (native/crc32c.c)', () => {
     expect(() => own('abc' as unknown as Uint8Array)).toThrow(TypeError);
   });
 });
+
+describe('CRC-32 (IEEE, GPT)', () => {
+  it('gives the catalogue check value and equals @node-rs/crc32 on random data', async () => {
+    const { crc32 } = await import('../../src/core/crc32.js');
+    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+    expect(crc32(new Uint8Array(0))).toBe(0);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 20000 }), (bytes) => {
+        expect(crc32(bytes)).toBe(crcNative().crc32(bytes as Buffer) >>> 0);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
