@@ -24,6 +24,7 @@ export const runDemo = lazy(() => import('./job/demo.js'), 'runDemo');
 export type { DemoOptions, DemoResult, DemoStep } from './job/demo.js';
 export const backup = lazy(() => import('./job/backup.js'), 'backup');
 export { prestartComputeThreads } from './workers/prestart.js';
+export { tuneProcessForBackups, BACKUP_V8_FLAGS } from './core/v8-tuning.js';
 export type { BackupResult, BackupStats, BackupTask, BackupPointRef } from './job/backup.js';
 export type { BackupOptions } from './job/backup-options.js';
 export const planBitLooker = lazy(() => import('./job/bitlooker.js'), 'planBitLooker');
