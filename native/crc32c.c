@@ -12,6 +12,7 @@
  * Exports crc32c(data: Uint8Array, seed = 0) -> number, with the same seed semantics as
  * @node-rs/crc32 (crc32c(b, crc32c(a)) === crc32c(a || b)), and `hardware` (false when the CPU
  * lacks SSE4.2: then crc32c is not exported and the caller keeps its portable implementation).
+ * The addon's other export, gcmSealInto, is in aes-gcm.c.
  */
 #include <node_api.h>
 #include <stdint.h>
@@ -127,7 +128,12 @@ static napi_value js_crc32c(napi_env env, napi_callback_info info) {
   return out;
 }
 
+napi_value dm_gcm_seal_into(napi_env env, napi_callback_info info); /* aes-gcm.c */
+
 static napi_value init(napi_env env, napi_value exports) {
+  napi_value gcm;
+  napi_create_function(env, "gcmSealInto", NAPI_AUTO_LENGTH, dm_gcm_seal_into, NULL, &gcm);
+  napi_set_named_property(env, exports, "gcmSealInto", gcm);
   bool hardware = false;
 #if HAVE_X86
   __builtin_cpu_init();

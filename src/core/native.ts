@@ -49,9 +49,20 @@ export function crcNative(): Crc32 {
   return (crc32 ??= loadNapi<Crc32>('@node-rs/crc32'));
 }
 
+/** AES-256-GCM of `plaintext` into out[outOffset..] as ciphertext || tag; returns bytes written. */
+export type GcmSealInto = (
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  plaintext: Uint8Array,
+  out: Uint8Array,
+  outOffset: number,
+) => number;
+
 interface OwnAddon {
   readonly crc32c?: Crc32c;
   readonly hardware: boolean;
+  readonly gcmSealInto?: GcmSealInto;
 }
 
 const ADDON = join('build', 'Release', 'datamover_native.node');

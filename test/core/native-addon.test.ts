@@ -1,3 +1,4 @@
+import { createCipheriv, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { crcNative, crc32cNative, ownAddon } from '../../src/core/native.js';
@@ -57,5 +58,58 @@ describe('CRC-32 (IEEE, GPT)', () => {
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+describe.runIf(addon?.gcmSealInto)('own AES-256-GCM sealing (native/aes-gcm.c)', () => {
+  const seal = addon!.gcmSealInto!;
+  const reference = (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, pt: Uint8Array) => {
+    const c = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: 16 });
+    c.setAAD(aad);
+    return Buffer.concat([c.update(pt), c.final(), c.getAuthTag()]);
+  };
+
+  it('equals node:crypto into another buffer, in place, and with overlapping input', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 5000 }),
+        fc.uint8Array({ maxLength: 64 }),
+        fc.nat(40),
+        (pt, aad, at) => {
+          const key = randomBytes(32);
+          const nonce = randomBytes(12);
+          const want = reference(key, nonce, aad, pt);
+          const out = new Uint8Array(at + pt.length + 16);
+          expect(seal(key, nonce, aad, pt, out, at)).toBe(pt.length + 16);
+          expect(Buffer.from(out.subarray(at)).equals(want)).toBe(true);
+          const inPlace = new Uint8Array(pt.length + 16);
+          inPlace.set(pt);
+          seal(key, nonce, aad, inPlace.subarray(0, pt.length), inPlace, 0);
+          expect(Buffer.from(inPlace).equals(want)).toBe(true);
+          const shifted = new Uint8Array(pt.length + 16 + 3); // plaintext 3 bytes after its output
+          shifted.set(pt, 3);
+          seal(key, nonce, aad, shifted.subarray(3, 3 + pt.length), shifted, 0);
+          expect(Buffer.from(shifted.subarray(0, pt.length + 16)).equals(want)).toBe(true);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('refuses bad keys, nonces and outputs too small, writing nothing', () => {
+    const out = new Uint8Array(40);
+    expect(() =>
+      seal(new Uint8Array(31), new Uint8Array(12), new Uint8Array(0), new Uint8Array(8), out, 0),
+    ).toThrow();
+    expect(() =>
+      seal(new Uint8Array(32), new Uint8Array(11), new Uint8Array(0), new Uint8Array(8), out, 0),
+    ).toThrow();
+    expect(() =>
+      seal(new Uint8Array(32), new Uint8Array(12), new Uint8Array(0), new Uint8Array(30), out, 0),
+    ).toThrow();
+    expect(() =>
+      seal(new Uint8Array(32), new Uint8Array(12), new Uint8Array(0), new Uint8Array(8), out, 20),
+    ).toThrow();
+    expect(out.every((b) => b === 0)).toBe(true);
   });
 });
