@@ -1,12 +1,13 @@
 /**
- * Per-stage micro-benchmarks (`datamover bench stages`): block identity hashes, zero check, each
- * compression level (compress and decompress), AES-256-GCM seal/open, on blocks of three data
+ * Per-stage micro-benchmarks (`datamover bench stages`): block identity hashes, the frame CRC-32C,
+ * zero check, each compression level (compress and decompress), AES-256-GCM seal/open, on blocks of three data
  * kinds. Single-threaded, on the calling thread: these are the per-core speeds that the two-core
  * compute floor (design.md §5) is computed from.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { Bench } from 'tinybench';
 import { CodecId, COMPRESSION_LEVELS, TAG_BYTES, type CompressionLevel } from '../core/blob.js';
+import { crc32cNative } from '../core/native.js';
 import { nonceFromCounter, openBlob, sealBlob, sealInto } from './cipher/aes-gcm.js';
 import { compressBlock, compressTransient, decompressBlock } from './codecs/block-codec.js';
 import { blockIdentity } from './identity.js';
@@ -80,6 +81,8 @@ function tasksFor(block: Uint8Array): StageTask[] {
     { stage: 'identity.blake3', run: () => blockIdentity(block) },
     { stage: 'identity.blake3-keyed', run: () => blockIdentity(block, identityKey) },
     { stage: 'identity.sha256', run: () => createHash('sha256').update(block).digest() },
+    // The frame checksum (CRC-32C), as the repository runs it (own addon, or @node-rs/crc32 without it).
+    { stage: 'crc32c', run: () => crc32cNative()(block) },
     { stage: 'zero.memcmp', run: () => isAllZero(block) },
     { stage: 'zero.words', run: () => isAllZeroWords(block) },
     // sealInto is what the workers run (into a recycled output buffer).
