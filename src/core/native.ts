@@ -68,10 +68,11 @@ interface OwnAddon {
 const ADDON = join('build', 'Release', 'datamover_native.node');
 
 /**
- * This package's own addon (native/crc32c.c, built by `npm ci` / `npm install` with node-gyp),
- * when it was built and this CPU has SSE4.2; undefined otherwise. src/core/ and dist/chunks/ both
- * sit two folders below the package root; from elsewhere (a bench's build folder) the root is found
- * by self-reference, which costs a package.json resolution.
+ * This package's own addon (native/crc32c.c and aes-gcm.c, built by `npm ci` / `npm install` with
+ * node-gyp), or undefined when it was not built; its crc32c is there only on CPUs with SSE4.2.
+ * Callers memoize what they take from it. src/core/ and dist/chunks/ both sit two folders below
+ * the package root; from elsewhere (a bench's build folder) the root is found by self-reference,
+ * which costs a package.json resolution.
  */
 export function ownAddon(): OwnAddon | undefined {
   for (const root of [() => fileURLToPath(new URL('../../', import.meta.url)), selfRoot]) {

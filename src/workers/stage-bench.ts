@@ -1,8 +1,8 @@
 /**
- * Per-stage micro-benchmarks (`datamover bench stages`): block identity hashes, the frame CRC-32C,
- * zero check, each compression level (compress and decompress), AES-256-GCM seal/open, on blocks of three data
- * kinds. Single-threaded, on the calling thread: these are the per-core speeds that the two-core
- * compute floor (design.md §5) is computed from.
+ * Per-stage micro-benchmarks (`datamover bench stages`): block identity hashes, the frame
+ * CRC-32C, zero check, each compression level (compress and decompress), AES-256-GCM seal/open,
+ * on blocks of three data kinds. Single-threaded, on the calling thread: these are the per-core
+ * speeds that the two-core compute floor (design.md §5) is computed from.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { Bench } from 'tinybench';
