@@ -1,9 +1,10 @@
 /**
  * Appends blob frames to the pack files of one writer session. Frame positions are assigned
  * synchronously (so callers learn their reference at once); the writes run one after another, with
- * no copy. Frames appended while a write is running are coalesced into the next one (one writev of
- * up to MAX_BATCH_FRAMES frames, contiguous in one pack): one syscall per frame kept the writer the
- * busiest stage. Each frame's `done` resolves once its batch is written. The first failure
+ * no copy. Frames appended before a queued write starts (a sealed batch's frames arrive in one turn
+ * of the event loop; with an asynchronous file, also while a write runs) go into that write (one
+ * writev of up to MAX_BATCH_FRAMES frames, contiguous in one pack): one syscall per frame kept the
+ * writer the busiest stage. Each frame's `done` resolves once its batch is written. The first failure
  * poisons the appender (restic's pack.ErrBroken): the first frame of the failed write rejects with
  * the mapped I/O error (e.g. DM_ERR_IO_NOSPACE), every other frame and later call with
  * DM_ERR_REPO_WRITER_BROKEN. Packs roll over at `packLimit` bytes.
