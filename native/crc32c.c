@@ -12,7 +12,7 @@
  * Exports crc32c(data: Uint8Array, seed = 0) -> number, with the same seed semantics as
  * @node-rs/crc32 (crc32c(b, crc32c(a)) === crc32c(a || b)), and `hardware` (false when the CPU
  * lacks SSE4.2: then crc32c is not exported and the caller keeps its portable implementation).
- * The addon's other export, gcmSealInto, is in aes-gcm.c.
+ * The addon's other exports, gcmSealInto and gcmOpenInto, are in aes-gcm.c.
  */
 #include <node_api.h>
 #include <stdint.h>
@@ -129,11 +129,15 @@ static napi_value js_crc32c(napi_env env, napi_callback_info info) {
 }
 
 napi_value dm_gcm_seal_into(napi_env env, napi_callback_info info); /* aes-gcm.c */
+napi_value dm_gcm_open_into(napi_env env, napi_callback_info info); /* aes-gcm.c */
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_value gcm;
   napi_create_function(env, "gcmSealInto", NAPI_AUTO_LENGTH, dm_gcm_seal_into, NULL, &gcm);
   napi_set_named_property(env, exports, "gcmSealInto", gcm);
+  napi_value gcm_open;
+  napi_create_function(env, "gcmOpenInto", NAPI_AUTO_LENGTH, dm_gcm_open_into, NULL, &gcm_open);
+  napi_set_named_property(env, exports, "gcmOpenInto", gcm_open);
   bool hardware = false;
 #if HAVE_X86
   __builtin_cpu_init();

@@ -59,10 +59,20 @@ export type GcmSealInto = (
   outOffset: number,
 ) => number;
 
+/** Opens ciphertext || tag into out[0..]; returns the plaintext length, or -1 if not authentic. */
+export type GcmOpenInto = (
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  sealed: Uint8Array,
+  out: Uint8Array,
+) => number;
+
 interface OwnAddon {
   readonly crc32c?: Crc32c;
   readonly hardware: boolean;
   readonly gcmSealInto?: GcmSealInto;
+  readonly gcmOpenInto?: GcmOpenInto;
 }
 
 const ADDON = join('build', 'Release', 'datamover_native.node');

@@ -113,3 +113,49 @@ describe.runIf(addon?.gcmSealInto)('own AES-256-GCM sealing (native/aes-gcm.c)',
     expect(out.every((b) => b === 0)).toBe(true);
   });
 });
+
+describe.runIf(addon?.gcmOpenInto)('own AES-256-GCM opening (native/aes-gcm.c)', () => {
+  const open = addon!.gcmOpenInto!;
+  const seal = (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, pt: Uint8Array) => {
+    const c = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: 16 });
+    c.setAAD(aad);
+    return new Uint8Array(Buffer.concat([c.update(pt), c.final(), c.getAuthTag()]));
+  };
+
+  it('opens what node:crypto sealed, and refuses any flipped bit of ciphertext, tag or AAD', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 3000 }),
+        fc.uint8Array({ minLength: 1, maxLength: 48 }),
+        fc.nat(),
+        (pt, aad, flip) => {
+          const key = randomBytes(32);
+          const nonce = randomBytes(12);
+          const sealed = seal(key, nonce, aad, pt);
+          const out = new Uint8Array(pt.length + 7);
+          expect(open(key, nonce, aad, sealed, out)).toBe(pt.length);
+          expect(Buffer.from(out.subarray(0, pt.length)).equals(Buffer.from(pt))).toBe(true);
+          const bad = Uint8Array.from(sealed);
+          bad[flip % bad.length]! ^= 1 << (flip % 8);
+          expect(open(key, nonce, aad, bad, out)).toBe(-1);
+          const badAad = Uint8Array.from(aad);
+          badAad[flip % badAad.length]! ^= 1;
+          expect(open(key, nonce, badAad, sealed, out)).toBe(-1);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('refuses a wrong key or nonce, an output too small and an output overlapping the input', () => {
+    const key = randomBytes(32);
+    const nonce = randomBytes(12);
+    const sealed = seal(key, nonce, new Uint8Array(0), randomBytes(100));
+    const out = new Uint8Array(100);
+    expect(open(randomBytes(32), nonce, new Uint8Array(0), sealed, out)).toBe(-1);
+    expect(open(key, randomBytes(12), new Uint8Array(0), sealed, out)).toBe(-1);
+    expect(() => open(key, nonce, new Uint8Array(0), sealed, new Uint8Array(99))).toThrow();
+    expect(() => open(key, nonce, new Uint8Array(0), sealed, sealed.subarray(10))).toThrow();
+    expect(() => open(key, nonce, new Uint8Array(0), new Uint8Array(15), out)).toThrow();
+  });
+});

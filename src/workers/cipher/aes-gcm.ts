@@ -1,7 +1,7 @@
 /**
- * AES-256-GCM for stored blocks (synchronous: run it in workers). Blocks are sealed through the own
- * addon's OpenSSL calls when it is built (in place, no allocation), else through node:crypto; the
- * bytes are the same either way (test/core/native-addon.test.ts).
+ * AES-256-GCM for stored blocks (synchronous: run it in workers). Blocks are sealed and opened
+ * through the own addon's OpenSSL calls when it is built (into caller memory, no allocation), else
+ * through node:crypto; the bytes are the same either way (test/core/native-addon.test.ts).
  *
  * Nonce policy — a nonce is never reused under a key:
  * - Keys: every writer session gets its own blob key, derived by the repository with HKDF from the
@@ -16,7 +16,7 @@
 import { createRequire } from 'node:module';
 import type * as NodeCrypto from 'node:crypto';
 import { NONCE_BYTES, TAG_BYTES } from '../../core/blob.js';
-import { ownAddon, type GcmSealInto } from '../../core/native.js';
+import { ownAddon, type GcmOpenInto, type GcmSealInto } from '../../core/native.js';
 import { dmError } from '../../errors.js';
 
 type Crypto = typeof NodeCrypto;
@@ -86,6 +86,39 @@ export function sealBlob(
   const cipher = crypto().createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad);
   return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+}
+
+let gcmOpen: GcmOpenInto | null | undefined;
+const nativeOpen = (): GcmOpenInto | undefined => (gcmOpen ??= ownAddon()?.gcmOpenInto ?? null) ?? undefined;
+
+/**
+ * openBlob into caller memory: decrypts ciphertext || tag into `out` (which must not overlap
+ * `sealed`) and returns the plaintext's view of it. Through the own addon nothing is allocated;
+ * without it, node:crypto decrypts and the result is copied. Throws DM_ERR_CRYPTO_AUTH like
+ * openBlob; `out` then holds bytes nobody may use.
+ */
+export function openInto(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  sealed: Uint8Array,
+  out: Uint8Array,
+): Uint8Array {
+  checkParams(key, nonce);
+  if (sealed.length < TAG_BYTES) {
+    throw dmError('DM_ERR_CRYPTO_AUTH', `sealed blob of ${sealed.length} bytes is shorter than its tag`);
+  }
+  const ctLen = sealed.length - TAG_BYTES;
+  if (out.length < ctLen)
+    throw dmError('DM_ERR_INTERNAL', `output of ${out.length} bytes cannot hold ${ctLen}`);
+  const native = nativeOpen();
+  if (!native) {
+    out.set(openBlob(key, nonce, aad, sealed));
+    return out.subarray(0, ctLen);
+  }
+  if (native(key, nonce, aad, sealed, out) !== ctLen)
+    throw dmError('DM_ERR_CRYPTO_AUTH', 'authenticated decryption failed: the blob was altered');
+  return out.subarray(0, ctLen);
 }
 
 /** Decrypts ciphertext || tag; throws DM_ERR_CRYPTO_AUTH if the blob, tag, AAD, key or nonce differ. */
