@@ -10,13 +10,12 @@
  * used, once, at load, by running the instruction itself over zero bytes.
  *
  * Exports crc32c(data: Uint8Array, seed = 0) -> number, with the same seed semantics as
- * @node-rs/crc32 (crc32c(b, crc32c(a)) === crc32c(a || b)), and `hardware` (false when the CPU
- * lacks SSE4.2: then crc32c is not exported and the caller keeps its portable implementation).
+ * @node-rs/crc32 (crc32c(b, crc32c(a)) === crc32c(a || b)); not on a CPU without SSE4.2, where the
+ * caller keeps its portable implementation.
  * The addon's other exports, gcmSealInto and gcmOpenInto, are in aes-gcm.c.
  */
-#include <node_api.h>
-#include <stdint.h>
 #include <string.h>
+#include "napi-args.h"
 
 #if defined(__x86_64__)
 #include <nmmintrin.h>
@@ -102,14 +101,10 @@ static uint32_t crc32c_hw(uint32_t seed, const uint8_t *p, size_t n) {
 static napi_value js_crc32c(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  napi_typedarray_type type;
+  uint8_t *data = NULL;
   size_t length = 0;
-  void *data = NULL;
-  bool is_typed = false;
-  if (argc < 1 || napi_is_typedarray(env, argv[0], &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok ||
-      type != napi_uint8_array) {
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      !bytes_of(env, argv[0], &data, &length)) {
     napi_throw_type_error(env, NULL, "crc32c: expected a Uint8Array");
     return NULL;
   }
@@ -121,7 +116,7 @@ static napi_value js_crc32c(napi_env env, napi_callback_info info) {
   }
   uint32_t crc = 0;
 #if HAVE_X86
-  crc = crc32c_hw(seed, (const uint8_t *)data, length);
+  crc = crc32c_hw(seed, data, length);
 #endif
   napi_value out;
   napi_create_uint32(env, crc, &out);
@@ -138,11 +133,9 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_value gcm_open;
   napi_create_function(env, "gcmOpenInto", NAPI_AUTO_LENGTH, dm_gcm_open_into, NULL, &gcm_open);
   napi_set_named_property(env, exports, "gcmOpenInto", gcm_open);
-  bool hardware = false;
 #if HAVE_X86
   __builtin_cpu_init();
-  hardware = __builtin_cpu_supports("sse4.2");
-  if (hardware) {
+  if (__builtin_cpu_supports("sse4.2")) {
     build_zeros(zeros_long, LONG_BYTES);
     build_zeros(zeros_short, SHORT_BYTES);
     napi_value fn;
@@ -150,9 +143,6 @@ static napi_value init(napi_env env, napi_value exports) {
     napi_set_named_property(env, exports, "crc32c", fn);
   }
 #endif
-  napi_value hw;
-  napi_get_boolean(env, hardware, &hw);
-  napi_set_named_property(env, exports, "hardware", hw);
   return exports;
 }
 

@@ -69,22 +69,30 @@ export type GcmOpenInto = (
 ) => number;
 
 interface OwnAddon {
+  /** Absent on a CPU without SSE4.2. */
   readonly crc32c?: Crc32c;
-  readonly hardware: boolean;
   readonly gcmSealInto?: GcmSealInto;
   readonly gcmOpenInto?: GcmOpenInto;
 }
 
 const ADDON = join('build', 'Release', 'datamover_native.node');
 
+/** The own addon once looked for (null: not built). */
+let addon: OwnAddon | null | undefined;
+
 /**
  * This package's own addon (native/crc32c.c and aes-gcm.c, built by `npm ci` / `npm install` with
- * node-gyp), or undefined when it was not built; its crc32c is there only on CPUs with SSE4.2.
- * Callers memoize what they take from it. src/core/ and dist/chunks/ both sit two folders below
- * the package root; from elsewhere (a bench's build folder) the root is found by self-reference,
- * which costs a package.json resolution.
+ * node-gyp), or undefined when it was not built; looked for once per thread, so hot paths may call
+ * this per block. src/core/ and dist/chunks/ both sit two folders below the package root; from
+ * elsewhere (a bench's build folder) the root is found by self-reference, which costs a
+ * package.json resolution.
  */
 export function ownAddon(): OwnAddon | undefined {
+  if (addon === undefined) addon = findAddon() ?? null;
+  return addon ?? undefined;
+}
+
+function findAddon(): OwnAddon | undefined {
   for (const root of [() => fileURLToPath(new URL('../../', import.meta.url)), selfRoot]) {
     try {
       return load(join(root(), ADDON)) as OwnAddon;

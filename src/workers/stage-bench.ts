@@ -7,8 +7,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Bench } from 'tinybench';
 import { CodecId, COMPRESSION_LEVELS, TAG_BYTES, type CompressionLevel } from '../core/blob.js';
-import { crc32cNative } from '../core/native.js';
-import { nonceFromCounter, openBlob, sealBlob, sealInto } from './cipher/aes-gcm.js';
+import { crc32cNative, crcNative } from '../core/native.js';
+import { nonceFromCounter, openInto, sealBlob, sealInto } from './cipher/aes-gcm.js';
 import { compressBlock, compressTransient, decompressBlock } from './codecs/block-codec.js';
 import { blockIdentity } from './identity.js';
 import { DATA_KINDS, makeBlock, type DataKind } from './sample-data.js';
@@ -77,17 +77,20 @@ function tasksFor(block: Uint8Array): StageTask[] {
   const nonce = nonceFromCounter(1);
   const sealed = sealBlob(blobKey, nonce, aad, block);
   const sealOut = new Uint8Array(block.length + TAG_BYTES);
+  const openOut = new Uint8Array(block.length);
   const tasks: StageTask[] = [
     { stage: 'identity.blake3', run: () => blockIdentity(block) },
     { stage: 'identity.blake3-keyed', run: () => blockIdentity(block, identityKey) },
     { stage: 'identity.sha256', run: () => createHash('sha256').update(block).digest() },
-    // The frame checksum (CRC-32C), as the repository runs it (own addon, or @node-rs/crc32 without it).
+    // The frame checksum (CRC-32C), as the repository runs it (own addon, or @node-rs/crc32 without
+    // it), and @node-rs/crc32 itself, the fallback.
     { stage: 'crc32c', run: () => crc32cNative()(block) },
+    { stage: 'crc32c.node-rs', run: () => crcNative().crc32c(block as Buffer) },
     { stage: 'zero.memcmp', run: () => isAllZero(block) },
     { stage: 'zero.words', run: () => isAllZeroWords(block) },
-    // sealInto is what the workers run (into a recycled output buffer).
+    // sealInto and openInto are what the workers run (into recycled buffers).
     { stage: 'aes-gcm.seal', run: () => sealInto(blobKey, nonce, aad, block, sealOut) },
-    { stage: 'aes-gcm.open', run: () => openBlob(blobKey, nonce, aad, sealed) },
+    { stage: 'aes-gcm.open', run: () => openInto(blobKey, nonce, aad, sealed, openOut) },
   ];
   for (const level of COMPRESSION_LEVELS.filter((l) => l !== 'none')) {
     const { codec, data } = compressBlock(level, block);

@@ -16,7 +16,7 @@
 import { createRequire } from 'node:module';
 import type * as NodeCrypto from 'node:crypto';
 import { NONCE_BYTES, TAG_BYTES } from '../../core/blob.js';
-import { ownAddon, type GcmOpenInto, type GcmSealInto } from '../../core/native.js';
+import { ownAddon } from '../../core/native.js';
 import { dmError } from '../../errors.js';
 
 type Crypto = typeof NodeCrypto;
@@ -38,12 +38,13 @@ function checkParams(key: Uint8Array, nonce: Uint8Array): void {
   }
 }
 
-/**
- * The own addon's in-place sealing (native/aes-gcm.c: no allocation or copy per block, against one
- * 1 MiB allocation and two copies through node:crypto), or undefined when the addon is not built.
- */
-let gcmSeal: GcmSealInto | null | undefined;
-const nativeSeal = (): GcmSealInto | undefined => (gcmSeal ??= ownAddon()?.gcmSealInto ?? null) ?? undefined;
+/** Ciphertext bytes of ciphertext || tag; DM_ERR_CRYPTO_AUTH when it cannot even hold the tag. */
+function ciphertextLength(sealed: Uint8Array): number {
+  if (sealed.length < TAG_BYTES) {
+    throw dmError('DM_ERR_CRYPTO_AUTH', `sealed blob of ${sealed.length} bytes is shorter than its tag`);
+  }
+  return sealed.length - TAG_BYTES;
+}
 
 /**
  * Encrypts `plaintext`, writing ciphertext || tag to `out[outOffset..]` (needs plaintext.length +
@@ -62,7 +63,8 @@ export function sealInto(
   if (outOffset < 0 || outOffset + total > out.length) {
     throw dmError('DM_ERR_INTERNAL', `sealed blob of ${total} bytes does not fit at ${outOffset}`);
   }
-  const native = nativeSeal();
+  // The own addon (native/aes-gcm.c) seals in place: no 1 MiB allocation and two copies per block.
+  const native = ownAddon()?.gcmSealInto;
   if (native) return native(key, nonce, aad, plaintext, out, outOffset);
   const cipher = crypto().createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad);
@@ -88,9 +90,6 @@ export function sealBlob(
   return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
 }
 
-let gcmOpen: GcmOpenInto | null | undefined;
-const nativeOpen = (): GcmOpenInto | undefined => (gcmOpen ??= ownAddon()?.gcmOpenInto ?? null) ?? undefined;
-
 /**
  * openBlob into caller memory: decrypts ciphertext || tag into `out` (which must not overlap
  * `sealed`) and returns the plaintext's view of it. Through the own addon nothing is allocated;
@@ -105,13 +104,10 @@ export function openInto(
   out: Uint8Array,
 ): Uint8Array {
   checkParams(key, nonce);
-  if (sealed.length < TAG_BYTES) {
-    throw dmError('DM_ERR_CRYPTO_AUTH', `sealed blob of ${sealed.length} bytes is shorter than its tag`);
-  }
-  const ctLen = sealed.length - TAG_BYTES;
+  const ctLen = ciphertextLength(sealed);
   if (out.length < ctLen)
     throw dmError('DM_ERR_INTERNAL', `output of ${out.length} bytes cannot hold ${ctLen}`);
-  const native = nativeOpen();
+  const native = ownAddon()?.gcmOpenInto;
   if (!native) {
     out.set(openBlob(key, nonce, aad, sealed));
     return out.subarray(0, ctLen);
@@ -129,10 +125,7 @@ export function openBlob(
   sealed: Uint8Array,
 ): Uint8Array {
   checkParams(key, nonce);
-  if (sealed.length < TAG_BYTES) {
-    throw dmError('DM_ERR_CRYPTO_AUTH', `sealed blob of ${sealed.length} bytes is shorter than its tag`);
-  }
-  const ctLen = sealed.length - TAG_BYTES;
+  const ctLen = ciphertextLength(sealed);
   const decipher = crypto().createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
   decipher.setAAD(aad);
   decipher.setAuthTag(sealed.subarray(ctLen));
