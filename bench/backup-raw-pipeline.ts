@@ -27,6 +27,7 @@ import {
   arg,
   mbps,
   mixedImage,
+  pinImage,
   runBackupChild,
   timeCommand,
   warm,
@@ -123,6 +124,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  */
 async function main(): Promise<void> {
   const image = imageArg || (await mixedImage(size));
+  console.log(`page cache: ${pinImage(image)}`);
   warm(image);
   console.log(`image ${image} (${size / MiB} MiB)`);
   const lz4Ms = timeCommand('sh', ['-c', `lz4 -1 -c "${image}" > /dev/null`]);

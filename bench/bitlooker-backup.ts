@@ -9,7 +9,7 @@
  * each from the page cache into a fresh repository, under `/usr/bin/time -v` (wall, peak RSS).
  *
  *   node --import tsx bench/bitlooker-backup.ts [--runs 3] [--warmup 1] [--order tool|round] [--size 4GiB] [--seed 1]
- *        [--no-build] [--skip borg-repokey] [--keep-ca-certs]
+ *        [--no-build] [--skip borg-repokey] [--keep-ca-certs] [--no-pin]
  *
  * datamover runs as the compiled CLI (built into bench/out/bl-dist unless --no-build), as users run
  * it. The disk is generated once and cached in os.tmpdir()/dm-bitlooker-bench.
@@ -32,7 +32,7 @@ import { join } from 'node:path';
 import { parseSize } from '../src/core/size.js';
 import { generateDisk } from '../src/fixtures/index.js';
 import type { DiskManifest } from '../src/fixtures/index.js';
-import { MiB, OUT, arg, measureCommand, warm, type Measured } from './backup-bench-util.js';
+import { MiB, OUT, arg, measureCommand, pinImage, warm, type Measured } from './backup-bench-util.js';
 
 const runs = Math.max(1, Number(arg('runs', '3')));
 const warmup = Math.max(0, Number(arg('warmup', '1')));
@@ -142,6 +142,7 @@ const median = (xs: number[]): number => {
 async function main(): Promise<void> {
   const { image, manifest } = await fixtureDisk();
   const cli = build();
+  const cache = pinImage(image);
   const work = join(OUT, 'bitlooker-bench');
   mkdirSync(work, { recursive: true });
   const passwordFile = join(work, 'password');
@@ -172,7 +173,7 @@ async function main(): Promise<void> {
     );
     rmSync(repo, { recursive: true, force: true });
   }
-  report(image, manifest, results, loads);
+  report(image, manifest, results, loads, cache);
 }
 
 interface DmJson {
@@ -189,6 +190,7 @@ function report(
   manifest: DiskManifest,
   results: Map<string, Measured[]>,
   loads: number[],
+  cache: string,
 ): void {
   const wall = (name: string) => median(results.get(name)?.map((m) => m.wallMs) ?? [NaN]);
   const cpu = (name: string) => median(results.get(name)?.map((m) => m.cpuS) ?? [NaN]);
@@ -199,7 +201,7 @@ function report(
     `\n### BitLooker backup vs peers — ${image} (order: ${order})\n\n` +
       `disk ${gib(manifest.diskSize)} GiB, ${runs} run(s) each after ${warmup} warm-up run(s), median wall; load average at start of each ` +
       `measurement ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} on ${'2'} cores; ` +
-      `NODE_EXTRA_CA_CERTS ${keepCaCerts ? `kept (${process.env['NODE_EXTRA_CA_CERTS'] ?? 'unset'})` : 'cleared for every tool'}\n`,
+      `NODE_EXTRA_CA_CERTS ${keepCaCerts ? `kept (${process.env['NODE_EXTRA_CA_CERTS'] ?? 'unset'})` : 'cleared for every tool'}; image ${cache}\n`,
   );
   console.log(
     '| tool | wall s (median) | runs (s) | MB/s of disk | CPU s (median) | peak RSS MiB | wall × datamover | wall × datamover-encrypted | CPU × datamover |',

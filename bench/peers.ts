@@ -16,7 +16,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseSize } from '../src/core/size.js';
 import { generateDisk } from '../src/fixtures/generate-disk.js';
-import { CLI, MiB, OUT, arg, mbps, measureCommand, mixedImage, warm } from './backup-bench-util.js';
+import { CLI, MiB, OUT, arg, mbps, measureCommand, mixedImage, pinImage, warm } from './backup-bench-util.js';
 import type { Measured } from './backup-bench-util.js';
 
 const runs = Number(arg('runs', '1'));
@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     explicit || (ntfs ? await ntfsImage(parseSize(ntfs)) : await mixedImage(parseSize(arg('size', '2GiB'))));
   const { statSync } = await import('node:fs');
   const bytes = statSync(image).size;
+  console.log(`page cache: ${pinImage(image)}`);
   const repos = { dm: join(OUT, 'peer-dm'), restic: join(OUT, 'peer-restic'), borg: join(OUT, 'peer-borg') };
   const env = {
     RESTIC_PASSWORD: 'bench',

@@ -3,7 +3,7 @@ import './v8-flags.js'; // first: V8 flags before the CLI does any work
 import { createRequire } from 'node:module';
 import type * as Commander from 'commander';
 import { DmError } from '../index.js';
-import { failAndExit } from './output.js';
+import { exitWhenFlushed, failAndExit } from './output.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerConvert } from './commands/convert.js';
 import { registerDemo } from './commands/demo.js';
@@ -39,6 +39,7 @@ registerBench(program);
 
 try {
   await program.parseAsync(process.argv);
+  exitWhenFlushed();
 } catch (err) {
   if (err instanceof CommanderError) {
     if (err.exitCode === 0) process.exit(0);

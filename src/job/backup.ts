@@ -239,12 +239,16 @@ async function backupDisk(
       onProgress: (done, total) => progress('read', done, total),
     });
     progress('commit', source.virtualSize, source.virtualSize);
+    // Every block is sealed: the threads stop while the commit's fsyncs run (their teardown took
+    // ~15 ms after the commit before). A failure here surfaces from backup()'s own close.
+    const stopping = pool?.close().catch(() => undefined);
     const c = result.counters;
     const info = await writer.commit({
       processedBytes: source.virtualSize,
       readBytes: c.readBytes,
       transferredBytes: c.transferredBytes,
     });
+    await stopping;
     return { pointId: info.id, storedBytes: info.stats.storedBytes, pipeline: result };
   } catch (err) {
     await writer.abort();
