@@ -61,7 +61,7 @@ export function warm(path: string): void {
  * from the virtual disk. Mapped pages are exempt from that scheme, so a locked mapping makes "read
  * from the page cache" true for every tool alike. Measured back to back, datamover's fixtures
  * backup took 1.68–2.14 s (kernel CPU 0.74–1.17 s) unpinned and 1.54–1.73 s (0.61–0.80 s) pinned;
- * borg, CPU-bound, 13.3–14.6 s against 14.5–15.0 s, within the machine's noise.
+ * borg, CPU-bound, 13.3–14.6 s unpinned and 14.5–15.0 s pinned, within the machine's noise.
  */
 function pinInPageCache(path: string): (() => void) | undefined {
   const pidFile = join(tmpdir(), `dm-bench-vmtouch-${process.pid}.pid`);
