@@ -1,6 +1,6 @@
 /** Shared by the backup benchmarks: the test image, stage timing, command timing. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -52,7 +52,8 @@ export function warm(path: string): void {
 
 /**
  * Locks `path` in the page cache (`vmtouch -d -l -w`, which mlocks a mapping of the whole file)
- * until the returned release() runs; undefined when vmtouch is missing (`apt-get install vmtouch`).
+ * until the returned release() runs; otherwise says why not (vmtouch missing, or the mlock refused:
+ * a non-root user's RLIMIT_MEMLOCK is usually 8 MiB).
  *
  * Why: warm() alone does not keep a file cached on this VM. A DAMON daemon (kdamond, configured in
  * /sys/kernel/mm/damon/admin) pages out unmapped file pages of regions idle for 60 s at up to
@@ -63,12 +64,21 @@ export function warm(path: string): void {
  * backup took 1.68–2.14 s (kernel CPU 0.74–1.17 s) unpinned and 1.54–1.73 s (0.61–0.80 s) pinned;
  * borg, CPU-bound, 13.3–14.6 s unpinned and 14.5–15.0 s pinned, within the machine's noise.
  */
-function pinInPageCache(path: string): (() => void) | undefined {
+function pinInPageCache(path: string): (() => void) | string {
   const pidFile = join(tmpdir(), `dm-bench-vmtouch-${process.pid}.pid`);
+  // stderr to a file, not a pipe: the daemon keeps the descriptor, and spawnSync would wait for it.
+  const errFile = `${pidFile}.err`;
+  const err = openSync(errFile, 'w');
   const r = spawnSync('vmtouch', ['-d', '-l', '-w', '-q', '-m', '1024G', '-P', pidFile, path], {
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', err],
   });
-  if (r.error || r.status !== 0 || !existsSync(pidFile)) return undefined;
+  closeSync(err);
+  const message = readFileSync(errFile, 'utf8').trim();
+  rmSync(errFile, { force: true });
+  if (r.error) return 'vmtouch not found (apt-get install vmtouch)';
+  // e.g. "mlock: ... (Cannot allocate memory)" when RLIMIT_MEMLOCK is below the image (non-root).
+  if (r.status !== 0 || !existsSync(pidFile))
+    return `vmtouch could not lock the image: ${message || `exit ${r.status}`} (ulimit -l?)`;
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
   const release = () => {
     try {
@@ -91,14 +101,13 @@ export function pinImage(path: string): string {
     console.error('page cache: image not pinned (--no-pin)');
     return 'not pinned (--no-pin)';
   }
-  if (pinInPageCache(path)) {
+  const pinned = pinInPageCache(path);
+  if (typeof pinned === 'function') {
     console.error(`page cache: ${path} locked in memory (vmtouch -l) until the bench exits`);
     return 'pinned in the page cache (vmtouch -l)';
   }
-  console.error(
-    'page cache: vmtouch not found (apt-get install vmtouch); warming only, pages may be evicted',
-  );
-  return 'not pinned (vmtouch missing)';
+  console.error(`page cache: ${pinned}; warming only, pages may be evicted`);
+  return `not pinned (${pinned})`;
 }
 
 /** Wall time of a command (ms); throws when it fails. */
