@@ -8,7 +8,7 @@
  *   - borg (`borg create --compression lz4`, fresh repo, `-e none` and `-e repokey`),
  * each from the page cache into a fresh repository, under `/usr/bin/time -v` (wall, peak RSS).
  *
- *   node --import tsx bench/bitlooker-backup.ts [--runs 3] [--warmup 1] [--order tool|round] [--size 4GiB] [--seed 1]
+ *   node --import tsx bench/bitlooker-backup.ts [--runs 3] [--warmup 1] [--order tool|round|paired] [--size 4GiB] [--seed 1]
  *        [--no-build] [--skip borg-repokey] [--keep-ca-certs] [--no-pin]
  *
  * datamover runs as the compiled CLI (built into bench/out/bl-dist unless --no-build), as users run
@@ -24,6 +24,11 @@
  * gets --warmup runs that are shown but left out of the medians (hyperfine's --warmup): a tool's
  * first run still paid for the previous tool's freed memory (datamover 2.1–2.2 s against 1.4–1.5
  * for the runs after it, 2026-12-02 and 12-04).
+ *
+ * `paired` combines both: rounds that interleave the tools, so the machine's drift over the bench
+ * (10–30 % within an hour here) falls on every tool alike, and before each measured run the same
+ * tool's --warmup runs, so no measured run follows another tool's free. It reports each round's
+ * ratios and their medians beside the medians of the walls. It takes about twice as long.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,7 +42,8 @@ import { MiB, OUT, arg, measureCommand, pinImage, warm, type Measured } from './
 const runs = Math.max(1, Number(arg('runs', '3')));
 const warmup = Math.max(0, Number(arg('warmup', '1')));
 const order = arg('order', 'tool');
-if (order !== 'tool' && order !== 'round') throw new Error(`--order is tool or round, got ${order}`);
+if (order !== 'tool' && order !== 'round' && order !== 'paired')
+  throw new Error(`--order is tool, round or paired, got ${order}`);
 const size = parseSize(arg('size', '4GiB'));
 const seed = Number(arg('seed', '1'));
 const skip = new Set(arg('skip', '').split(',').filter(Boolean));
@@ -152,14 +158,20 @@ async function main(): Promise<void> {
   const loads: number[] = [];
   // Run -1..-warmup are warm-up runs: measured like the others, reported, left out of the medians.
   const first = -warmup;
+  const warmups = (c: Contender): [Contender, number][] =>
+    Array.from({ length: warmup }, (): [Contender, number] => [c, -1]);
   const schedule: [Contender, number][] =
     order === 'tool'
       ? list.flatMap((c) =>
           Array.from({ length: runs + warmup }, (_, i): [Contender, number] => [c, first + i]),
         )
-      : Array.from({ length: runs + warmup }, (_, i) =>
-          list.map((c): [Contender, number] => [c, first + i]),
-        ).flat();
+      : order === 'round'
+        ? Array.from({ length: runs + warmup }, (_, i) =>
+            list.map((c): [Contender, number] => [c, first + i]),
+          ).flat()
+        : Array.from({ length: runs }, (_, i) =>
+            list.flatMap((c): [Contender, number][] => [...warmups(c), [c, i]]),
+          ).flat();
   for (const [c, run] of schedule) {
     const repo = join(work, `repo-${c.name}`);
     rmSync(repo, { recursive: true, force: true });
@@ -237,11 +249,31 @@ function report(
   const restic = wall('restic');
   const borg = Math.min(wall('borg-none'), results.has('borg-repokey') ? wall('borg-repokey') : Infinity);
   const pass = restic / dm >= 8 && borg / dm >= 8;
+  if (order !== 'tool') reportRounds(results);
   console.log(
     `\nbar (≥ 8× faster than restic and borg, default settings): restic ${(restic / dm).toFixed(2)}×, ` +
       `fastest borg ${(borg / dm).toFixed(2)}× → ${pass ? 'met' : 'NOT met'}; ` +
       `peak RSS ${Math.max(...results.get('datamover')!.map((m) => m.peakRssMiB))} MiB (bar ≤ 400)`,
   );
+}
+
+/** Per round (tools interleaved): each peer's wall ÷ datamover's wall in the same round. */
+function reportRounds(results: Map<string, Measured[]>): void {
+  const dm = results.get('datamover')!.map((m) => m.wallMs);
+  const of = (name: string) => results.get(name)?.map((m) => m.wallMs);
+  const borgs = ['borg-none', 'borg-repokey'].map(of).filter((w): w is number[] => w !== undefined);
+  const perRound = (peer: (i: number) => number) => dm.map((d, i) => peer(i) / d);
+  const restic = of('restic');
+  const rows: [string, number[]][] = [
+    ...(restic ? [['restic', perRound((i) => restic[i]!)] as [string, number[]]] : []),
+    ...(borgs.length > 0
+      ? [['fastest borg', perRound((i) => Math.min(...borgs.map((w) => w[i]!)))] as [string, number[]]]
+      : []),
+  ];
+  for (const [name, ratios] of rows)
+    console.log(
+      `per round, ${name} ÷ datamover: ${ratios.map((r) => r.toFixed(2)).join(', ')} (median ${median(ratios).toFixed(2)}×)`,
+    );
 }
 
 await main();
