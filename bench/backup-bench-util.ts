@@ -52,8 +52,8 @@ export function warm(path: string): void {
 
 /**
  * Locks `path` in the page cache (`vmtouch -d -l -w`, which mlocks a mapping of the whole file)
- * until the returned release() runs; otherwise says why not (vmtouch missing, or the mlock refused:
- * a non-root user's RLIMIT_MEMLOCK is usually 8 MiB).
+ * until this process exits; returns undefined, or why it could not (vmtouch missing, or the mlock
+ * refused: a non-root user's RLIMIT_MEMLOCK is usually 8 MiB).
  *
  * Why: warm() alone does not keep a file cached on this VM. A DAMON daemon (kdamond, configured in
  * /sys/kernel/mm/damon/admin) pages out unmapped file pages of regions idle for 60 s at up to
@@ -64,7 +64,7 @@ export function warm(path: string): void {
  * backup took 1.68–2.14 s (kernel CPU 0.74–1.17 s) unpinned and 1.54–1.73 s (0.61–0.80 s) pinned;
  * borg, CPU-bound, 13.3–14.6 s unpinned and 14.5–15.0 s pinned, within the machine's noise.
  */
-function pinInPageCache(path: string): (() => void) | string {
+function pinInPageCache(path: string): string | undefined {
   const pidFile = join(tmpdir(), `dm-bench-vmtouch-${process.pid}.pid`);
   // stderr to a file, not a pipe: the daemon keeps the descriptor, and spawnSync would wait for it.
   const errFile = `${pidFile}.err`;
@@ -80,16 +80,15 @@ function pinInPageCache(path: string): (() => void) | string {
   if (r.status !== 0 || !existsSync(pidFile))
     return `vmtouch could not lock the image: ${message || `exit ${r.status}`} (ulimit -l?)`;
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  const release = () => {
+  process.once('exit', () => {
     try {
       process.kill(pid);
     } catch {
       // already gone
     }
     rmSync(pidFile, { force: true });
-  };
-  process.once('exit', release);
-  return release;
+  });
+  return undefined;
 }
 
 /**
@@ -101,13 +100,13 @@ export function pinImage(path: string): string {
     console.error('page cache: image not pinned (--no-pin)');
     return 'not pinned (--no-pin)';
   }
-  const pinned = pinInPageCache(path);
-  if (typeof pinned === 'function') {
+  const failed = pinInPageCache(path);
+  if (failed === undefined) {
     console.error(`page cache: ${path} locked in memory (vmtouch -l) until the bench exits`);
     return 'pinned in the page cache (vmtouch -l)';
   }
-  console.error(`page cache: ${pinned}; warming only, pages may be evicted`);
-  return `not pinned (${pinned})`;
+  console.error(`page cache: ${failed}; warming only, pages may be evicted`);
+  return `not pinned (${failed})`;
 }
 
 /** Wall time of a command (ms); throws when it fails. */

@@ -96,7 +96,6 @@ static uint32_t crc32c_hw(uint32_t seed, const uint8_t *p, size_t n) {
   }
   return ~raw_serial(crc, p, n);
 }
-#endif
 
 static napi_value js_crc32c(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -114,14 +113,11 @@ static napi_value js_crc32c(napi_env env, napi_callback_info info) {
     napi_typeof(env, argv[1], &t);
     if (t == napi_number) napi_get_value_uint32(env, argv[1], &seed);
   }
-  uint32_t crc = 0;
-#if HAVE_X86
-  crc = crc32c_hw(seed, data, length);
-#endif
   napi_value out;
-  napi_create_uint32(env, crc, &out);
+  napi_create_uint32(env, crc32c_hw(seed, data, length), &out);
   return out;
 }
+#endif
 
 napi_value dm_gcm_seal_into(napi_env env, napi_callback_info info); /* aes-gcm.c */
 napi_value dm_gcm_open_into(napi_env env, napi_callback_info info); /* aes-gcm.c */
