@@ -1,10 +1,33 @@
 {
+  "variables": {
+    "lz4_lib": "<!(node -p \"require('path').join(require('path').dirname(require.resolve('lz4')), '..', 'deps', 'lz4', 'lib')\")"
+  },
   "targets": [
     {
       "target_name": "datamover_native",
       "sources": ["native/crc32c.c", "native/aes-gcm.c"],
       "cflags": ["-O3"],
-      "defines": ["NAPI_VERSION=8"]
+      "defines": ["NAPI_VERSION=8"],
+      "conditions": [
+        [
+          "target_arch=='x64'",
+          {
+            "sources": [
+              "native/seal-batch.c",
+              "native/lz4-lib.c",
+              "native/vendor/blake3/blake3.c",
+              "native/vendor/blake3/blake3_dispatch.c",
+              "native/vendor/blake3/blake3_portable.c",
+              "native/vendor/blake3/blake3_sse2_x86-64_unix.S",
+              "native/vendor/blake3/blake3_sse41_x86-64_unix.S",
+              "native/vendor/blake3/blake3_avx2_x86-64_unix.S",
+              "native/vendor/blake3/blake3_avx512_x86-64_unix.S"
+            ],
+            "include_dirs": ["<(lz4_lib)"],
+            "cflags": ["-fvisibility=hidden"]
+          }
+        ]
+      ]
     }
   ]
 }

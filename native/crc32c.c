@@ -12,7 +12,8 @@
  * Exports crc32c(data: Uint8Array, seed = 0) -> number, with the same seed semantics as
  * @node-rs/crc32 (crc32c(b, crc32c(a)) === crc32c(a || b)); not on a CPU without SSE4.2, where the
  * caller keeps its portable implementation.
- * The addon's other exports, gcmSealInto and gcmOpenInto, are in aes-gcm.c.
+ * The addon's other exports: gcmSealInto and gcmOpenInto (aes-gcm.c) and, on x86-64 with SSE4.2,
+ * sealBatch (seal-batch.c).
  */
 #include <string.h>
 #include "napi-args.h"
@@ -97,6 +98,10 @@ static uint32_t crc32c_hw(uint32_t seed, const uint8_t *p, size_t n) {
   return ~raw_serial(crc, p, n);
 }
 
+/* For seal-batch.c (same CPU check: only registered where SSE4.2 runs). */
+uint32_t dm_crc32c(uint32_t seed, const uint8_t *p, size_t n) { return crc32c_hw(seed, p, n); }
+napi_value dm_seal_batch(napi_env env, napi_callback_info info); /* seal-batch.c */
+
 static napi_value js_crc32c(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -137,6 +142,9 @@ static napi_value init(napi_env env, napi_value exports) {
     napi_value fn;
     napi_create_function(env, "crc32c", NAPI_AUTO_LENGTH, js_crc32c, NULL, &fn);
     napi_set_named_property(env, exports, "crc32c", fn);
+    napi_value seal;
+    napi_create_function(env, "sealBatch", NAPI_AUTO_LENGTH, dm_seal_batch, NULL, &seal);
+    napi_set_named_property(env, exports, "sealBatch", seal);
   }
 #endif
   return exports;

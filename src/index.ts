@@ -24,6 +24,8 @@ export const runDemo = lazy(() => import('./job/demo.js'), 'runDemo');
 export type { DemoOptions, DemoResult, DemoStep } from './job/demo.js';
 export const backup = lazy(() => import('./job/backup.js'), 'backup');
 export { prestartComputeThreads } from './workers/prestart.js';
+export { COMPRESSION_LEVELS } from './core/blob.js';
+export type { CompressionLevel } from './core/blob.js';
 export { tuneProcessForBackups, BACKUP_V8_FLAGS } from './core/v8-tuning.js';
 export type { BackupResult, BackupStats, BackupTask, BackupPointRef } from './job/backup.js';
 export type { BackupOptions } from './job/backup-options.js';

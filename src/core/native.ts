@@ -68,11 +68,34 @@ export type GcmOpenInto = (
   out: Uint8Array,
 ) => number;
 
+/** native/seal-batch.c: a backup batch on libuv's pool; the layout is src/workers/native-pool.ts's. */
+export type SealBatch = (
+  op: number,
+  level: number,
+  identityKey: Uint8Array | null,
+  blobKey: Uint8Array | null,
+  data: Uint8Array[],
+  lengths: Uint32Array,
+  identities: Uint8Array,
+  nonces: Uint8Array | null,
+  reads: (Float64Array | null)[] | null,
+  known: Int32Array | null,
+  codecs: Uint8Array,
+  payloadLengths: Uint32Array,
+  frameHeaders: Uint8Array,
+  zero: Uint8Array,
+  knownOut: Uint8Array,
+  stats: Float64Array,
+  done: (status: number) => void,
+) => void;
+
 interface OwnAddon {
   /** Absent on a CPU without SSE4.2. */
   readonly crc32c?: Crc32c;
   readonly gcmSealInto?: GcmSealInto;
   readonly gcmOpenInto?: GcmOpenInto;
+  /** x86-64 with SSE4.2 only. */
+  readonly sealBatch?: SealBatch;
 }
 
 const ADDON = join('build', 'Release', 'datamover_native.node');

@@ -166,6 +166,8 @@ export function resolveBackupOptions(o: BackupOptions): ResolvedBackup {
     bad('tuning.readIo', "read I/O must be 'async' or 'sync'");
   if (tuning.readIn !== undefined && tuning.readIn !== 'workers' && tuning.readIn !== 'main')
     bad('tuning.readIn', "reads must be done in 'workers' or 'main'");
+  if (tuning.engine !== undefined && !['auto', 'native', 'workers'].includes(tuning.engine))
+    bad('tuning.engine', "the engine must be 'auto', 'native' or 'workers'");
   if (!HASH_PLACEMENTS.includes(tuning.hashPlacement))
     bad('tuning.hashPlacement', `hash placement must be one of ${HASH_PLACEMENTS.join(', ')}`);
   return {

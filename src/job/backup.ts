@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { dmError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import { engineOn, startPool } from '../pipeline/create-engine.js';
-import type { BlockPool } from '../workers/pool.js';
+import type { BlockCompute } from '../workers/pool.js';
 import { runPipeline } from '../pipeline/run-pipeline.js';
 import type { PipelineResult } from '../pipeline/run-pipeline.js';
 import type { Bottleneck } from '../pipeline/stats.js';
@@ -97,7 +97,7 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   progress('open', 0, 0);
   if (o.signal?.aborted) throw dmError('DM_ERR_ABORTED', 'backup was aborted');
   // Started first: the workers load while the image, the repository and the volumes are opened.
-  const pool = startPool(o.threads, o.tuning.maxInFlight);
+  const pool = startPool(o.threads, o.tuning.maxInFlight, o.compression, o.tuning.engine);
   try {
     const source = await openImage(o.image, { io: o.tuning.readIo });
     try {
@@ -202,7 +202,7 @@ async function backupDisk(
   backupFile: string,
   type: 'full' | 'incremental',
   progress: (phase: string, done: number, total: number) => void,
-  pool: BlockPool | undefined,
+  pool: BlockCompute | undefined,
 ): Promise<DiskRun> {
   const grid = blockGrid(source.virtualSize, o.blockSize);
   const writer = await beginPoint(repo, {

@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { IDENTITY_BYTES, NONCE_BYTES } from '../core/blob.js';
-import type { BatchResult, BlockPool } from '../workers/pool.js';
+import type { BatchResult, BlockCompute } from '../workers/pool.js';
 import type { BlockSlot } from '../workers/buffer-ring.js';
 import type {
   BlockJob,
@@ -69,7 +69,7 @@ function split<T>(
 }
 
 /** An engine on `pool`; `owned`: close() closes the pool too. */
-export function poolEngine(config: SealConfig, pool: BlockPool, owned: boolean): SealEngine {
+export function poolEngine(config: SealConfig, pool: BlockCompute, owned: boolean): SealEngine {
   return {
     computeThreads: pool.threads,
     readsBlocks: true,

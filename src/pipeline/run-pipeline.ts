@@ -12,6 +12,7 @@ import type { PlanItem } from '../plan/planner.js';
 import type { DiskSource } from '../source/disk-source.js';
 import type { ReadMapper } from '../source/read-map.js';
 import { BlockProcessor } from './block-processor.js';
+import type { ComputeEngine } from './create-engine.js';
 import type { BlockTarget, ProcessorCounters } from './block-target.js';
 import type { HashPlacement } from './hash-placement.js';
 import { BlockReader } from './block-reader.js';
@@ -44,6 +45,8 @@ export interface PipelineTuning {
    * this thread reads (readIo, readConcurrency) and moves the bytes to the workers.
    */
   readonly readIn?: 'workers' | 'main';
+  /** Which compute runs the batches (create-engine.ts); default 'auto'. */
+  readonly engine?: ComputeEngine;
 }
 
 export interface PipelineOptions {

@@ -70,7 +70,15 @@ export interface BatchResult {
   identity(i: number): Uint8Array;
 }
 
-function validate(batch: BlockBatch): void {
+/** What a seal engine needs of a pool: BlockPool (worker threads) or NativeBlockPool (the addon). */
+export interface BlockCompute {
+  readonly threads: number;
+  submit(batch: BlockBatch): Promise<BatchResult>;
+  /** Finishes the batches submitted, then releases the threads. */
+  close(): Promise<void>;
+}
+
+export function validateBatch(batch: BlockBatch): void {
   const n = batch.slots.length;
   const { op } = batch;
   const seals = op === 'seal' || op === 'hashAndSeal';
@@ -96,7 +104,7 @@ function validate(batch: BlockBatch): void {
   });
 }
 
-export class BlockPool extends EventEmitter {
+export class BlockPool extends EventEmitter implements BlockCompute {
   readonly threads: number;
   readonly maxInFlight: number;
   readonly batchSize: number;
@@ -143,7 +151,7 @@ export class BlockPool extends EventEmitter {
 
   async submit(batch: BlockBatch): Promise<BatchResult> {
     if (this.#closed) throw dmError('DM_ERR_INTERNAL', 'BlockPool is closed');
-    validate(batch);
+    validateBatch(batch);
     const { op, slots } = batch;
     const encrypted = op !== 'hash' && batch.blobKey !== undefined;
     const req: BatchRequest = {

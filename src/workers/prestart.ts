@@ -7,13 +7,22 @@
  * Light on purpose (no codecs, no seal code): it is part of every command's start-up graph.
  */
 import { availableParallelism } from 'node:os';
+import type { CompressionLevel } from '../core/blob.js';
+import { nativeFits } from './native-fit.js';
 import { BLOCK_WORKER_DATA } from './pool-options.js';
 import { prestartThreads } from './thread-set.js';
 import { workerEntry } from './worker-entry.js';
 
-/** Starts `threads` compute threads (default: one per core, as backup() uses) for the next pool. */
-export function prestartComputeThreads(threads: number = availableParallelism()): void {
-  if (!Number.isInteger(threads) || threads < 1) return;
+/**
+ * Starts `threads` compute threads (default: one per core, as backup() uses) for the next pool of
+ * a job at `level`; nothing when that job runs on the native engine (native-fit.ts), which has no
+ * threads to boot.
+ */
+export function prestartComputeThreads(
+  threads: number = availableParallelism(),
+  level: CompressionLevel = 'optimal',
+): void {
+  if (!Number.isInteger(threads) || threads < 1 || nativeFits(level, threads)) return;
   const entry = workerEntry('block-worker');
   prestartThreads({
     threads,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { prestartCount } from '../../src/cli/prestart.js';
+import { prestartCount, prestartLevel } from '../../src/cli/prestart.js';
+import { nativeFits } from '../../src/workers/native-fit.js';
 import { BufferRing } from '../../src/workers/buffer-ring.js';
 import { BlockPool } from '../../src/workers/pool.js';
 import { prestartComputeThreads } from '../../src/workers/prestart.js';
@@ -8,7 +9,7 @@ import { textLike } from './data.js';
 
 describe('prestartComputeThreads', () => {
   it('the next BlockPool adopts the started threads, and they do real work', async () => {
-    prestartComputeThreads(2);
+    prestartComputeThreads(2, 'high'); // zstd: worker threads whatever the addon
     const pool = new BlockPool({ threads: 3, maxInFlight: 3 });
     try {
       expect(pool.adoptedThreads).toBe(2); // the third one is its own
@@ -35,6 +36,28 @@ describe('prestartComputeThreads', () => {
     } finally {
       await later.destroy();
     }
+  });
+});
+
+describe.runIf(nativeFits('optimal', 2))('prestartComputeThreads for a native-engine job', () => {
+  it('starts no threads: the job runs on the addon (the next BlockPool adopts none)', async () => {
+    prestartComputeThreads(2, 'optimal');
+    const pool = new BlockPool({ threads: 1 });
+    try {
+      expect(pool.adoptedThreads).toBe(0);
+    } finally {
+      await pool.destroy();
+    }
+  });
+});
+
+describe('prestartLevel (CLI argv)', () => {
+  const argv = (...a: string[]) => ['node', 'datamover', ...a];
+  it('reads --compression the way the backup command does (default optimal)', () => {
+    expect(prestartLevel(argv('backup', '--repo', 'r'))).toBe('optimal');
+    expect(prestartLevel(argv('backup', '--compression', 'high'))).toBe('high');
+    expect(prestartLevel(argv('backup', '--compression=none'))).toBe('none');
+    expect(prestartLevel(argv('backup', '--compression', 'fast'))).toBeUndefined(); // the parse reports it
   });
 });
 

@@ -1,0 +1,170 @@
+/**
+ * NativeBlockPool: the BlockPool contract (submit → BatchResult) run by the own addon's sealBatch
+ * (native/seal-batch.c) on libuv's thread pool instead of on worker threads.
+ *
+ * Why: on the 2-core build machine a compute worker cost ~60 ms of CPU to boot before it ran a line
+ * of ours, every batch paid a structured-clone message each way, and the workers' JavaScript and
+ * GC around the native calls came to ~0.2 s of CPU per backup of the default fixtures disk
+ * (perf, 2026-12-04). Here a batch is one async work: the buffers never move (JavaScript leaves a
+ * slot alone while its batch runs, as it does while a slot sits in a worker), and the bytes stored
+ * are the worker path's own (test/workers/native-pool.test.ts compares the frames).
+ *
+ * Scope: what a default backup runs, levels none and optimal (LZ4); x86-64 with SSE4.2 (the addon
+ * registers sealBatch only there). Other levels and machines keep the worker threads (native-fit.ts).
+ * Batches run at most `threads` at a time on libuv's pool.
+ */
+import { constants } from 'node:os';
+import { IDENTITY_BYTES, type CodecIdValue } from '../core/blob.js';
+import type { SealBatch } from '../core/native.js';
+import { dmError, fromSystemError } from '../errors.js';
+import { FRAME_HEADER_SIZE } from '../repository/format/constants.js';
+import type { BatchResult, BlockBatch, BlockCompute } from './pool.js';
+import { validateBatch } from './pool.js';
+import { NATIVE_LEVELS } from './native-fit.js';
+
+export { nativeFits } from './native-fit.js';
+
+const OPS = { hash: 0, seal: 1, hashAndSeal: 2 } as const;
+enum Status {
+  ok = 0,
+  readErrno = 1,
+  readShort = 2,
+  cryptoFailed = 3,
+  badMap = 4,
+}
+
+const errnoNames = new Map<number, string>(Object.entries(constants.errno).map(([k, v]) => [v, k]));
+
+export class NativeBlockPool implements BlockCompute {
+  #running = 0;
+  readonly #queue: (() => void)[] = [];
+  readonly #idle: (() => void)[] = [];
+  #closed = false;
+  /** Int32Array over the last identity set seen (a job sends the same one every batch). */
+  #knownWords: Int32Array | undefined;
+
+  constructor(
+    readonly threads: number,
+    private readonly sealBatch: SealBatch,
+  ) {}
+
+  submit(batch: BlockBatch): Promise<BatchResult> {
+    if (this.#closed) return Promise.reject(dmError('DM_ERR_INTERNAL', 'NativeBlockPool is closed'));
+    try {
+      validateBatch(batch);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return new Promise((resolve, reject) => {
+      const start = () => {
+        this.#running++;
+        try {
+          this.#run(batch, (err, result) => {
+            this.#finished();
+            if (err) reject(err);
+            else resolve(result!);
+          });
+        } catch (err) {
+          this.#finished();
+          reject(err as Error);
+        }
+      };
+      if (this.#running < this.threads) start();
+      else this.#queue.push(start);
+    });
+  }
+
+  #finished(): void {
+    this.#running--;
+    const next = this.#queue.shift();
+    if (next) next();
+    else if (this.#running === 0) for (const done of this.#idle.splice(0)) done();
+  }
+
+  #run(batch: BlockBatch, done: (err: Error | undefined, result?: BatchResult) => void): void {
+    const { op, slots } = batch;
+    const n = slots.length;
+    const level = NATIVE_LEVELS[batch.level ?? 'none'];
+    if (level === undefined) throw dmError('DM_ERR_INTERNAL', `no native codec for level ${batch.level}`);
+    const encrypted = op !== 'hash' && batch.blobKey !== undefined;
+    const identities = op === 'seal' ? batch.identities! : new Uint8Array(n * IDENTITY_BYTES);
+    const codecs = new Uint8Array(n);
+    const payloadLengths = new Uint32Array(n);
+    const frameHeaders = new Uint8Array(n * FRAME_HEADER_SIZE);
+    const zero = new Uint8Array(n);
+    const known = new Uint8Array(n);
+    const stats = new Float64Array(8);
+    const set = op === 'hashAndSeal' ? batch.known : undefined;
+    if (set && this.#knownWords?.buffer !== set.buffer) this.#knownWords = new Int32Array(set.buffer);
+    this.sealBatch(
+      OPS[op],
+      level,
+      batch.identityKey ?? null,
+      encrypted ? batch.blobKey! : null,
+      slots.map((s) => s.data),
+      Uint32Array.from(slots, (s) => s.length),
+      identities,
+      encrypted ? batch.nonces! : null,
+      batch.reads ? batch.reads.map((r) => r ?? null) : null,
+      set ? this.#knownWords! : null,
+      codecs,
+      payloadLengths,
+      frameHeaders,
+      zero,
+      known,
+      stats,
+      (status: number) => {
+        if (status !== Status.ok) return done(batchError(status, stats, batch));
+        // Sealed in place: a slot whose output is another buffer gets its payload copied there.
+        slots.forEach((s, i) => {
+          if (s.out.buffer !== s.data.buffer && !zero[i] && !known[i] && op !== 'hash')
+            s.out.set(s.data.subarray(0, payloadLengths[i]!));
+        });
+        done(undefined, {
+          identities,
+          codecs: Array.from(codecs) as CodecIdValue[],
+          payloadLengths,
+          zero,
+          known,
+          bytesRead: stats[0]!,
+          readMs: stats[1]!,
+          identity: (i) => identities.subarray(i * IDENTITY_BYTES, (i + 1) * IDENTITY_BYTES),
+          frameHeader: (i) => frameHeaders.subarray(i * FRAME_HEADER_SIZE, (i + 1) * FRAME_HEADER_SIZE),
+        });
+      },
+    );
+  }
+
+  /** Resolves once no batch runs or waits. */
+  whenIdle(): Promise<void> {
+    if (this.#running === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** Finishes the batches submitted; later submits are refused. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.whenIdle();
+  }
+}
+
+/** The catalog error of a failed batch, as block-worker.ts would have raised it. */
+function batchError(status: number, stats: Float64Array, batch: BlockBatch): Error {
+  const fd = stats[4]!;
+  const offset = stats[5]!;
+  const file = batch.readPaths?.[fd] ?? `fd ${fd}`;
+  if (status === Status.readErrno) {
+    const code = errnoNames.get(stats[3]!) ?? `errno ${stats[3]}`;
+    const sys = Object.assign(new Error(`${code}: read at ${offset}`), { code });
+    return fromSystemError(sys, 'read', file);
+  }
+  if (status === Status.readShort)
+    return dmError(
+      'DM_ERR_SOURCE_TRUNCATED',
+      `the file ended at ${offset} while reading block ${stats[2]} of a batch: it shrank while open`,
+      { file, offset },
+    );
+  if (status === Status.badMap)
+    return dmError('DM_ERR_INTERNAL', `the read map of block ${stats[2]} of a batch exceeds its buffer`);
+  return dmError('DM_ERR_INTERNAL', `sealing block ${stats[2]} of a batch failed (OpenSSL AES-256-GCM)`);
+}
