@@ -101,6 +101,8 @@ static uint32_t crc32c_hw(uint32_t seed, const uint8_t *p, size_t n) {
 /* For seal-batch.c (same CPU check: only registered where SSE4.2 runs). */
 uint32_t dm_crc32c(uint32_t seed, const uint8_t *p, size_t n) { return crc32c_hw(seed, p, n); }
 napi_value dm_seal_batch(napi_env env, napi_callback_info info); /* seal-batch.c */
+napi_value dm_compute_pool_new(napi_env env, napi_callback_info info); /* compute-pool.c */
+napi_value dm_compute_pool_close(napi_env env, napi_callback_info info);
 
 static napi_value js_crc32c(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -145,6 +147,10 @@ static napi_value init(napi_env env, napi_value exports) {
     napi_value seal;
     napi_create_function(env, "sealBatch", NAPI_AUTO_LENGTH, dm_seal_batch, NULL, &seal);
     napi_set_named_property(env, exports, "sealBatch", seal);
+    napi_create_function(env, "computePool", NAPI_AUTO_LENGTH, dm_compute_pool_new, NULL, &seal);
+    napi_set_named_property(env, exports, "computePool", seal);
+    napi_create_function(env, "closeComputePool", NAPI_AUTO_LENGTH, dm_compute_pool_close, NULL, &seal);
+    napi_set_named_property(env, exports, "closeComputePool", seal);
   }
 #endif
   return exports;

@@ -1,19 +1,20 @@
 /*
- * sealBatch: a backup batch's compute stages on libuv's thread pool, without a worker isolate.
+ * sealBatch: a backup batch's compute stages on a compute thread (compute-pool.c), without a
+ * worker isolate.
  *
  * Why: a compute worker thread cost ~60 ms of CPU to boot (its own Node environment) before it
  * loaded a line of ours, and every batch paid for structured-clone messages both ways and for the
  * worker's JavaScript around the native calls. Here one N-API async work runs the whole batch in C
- * on a pool thread: the read map's preads, the zero check, BLAKE3 (keyed when the repository is
+ * on a compute thread: the read map's preads, the zero check, BLAKE3 (keyed when the repository is
  * encrypted), the known-identity hint, LZ4 with the early-abort probe, AES-256-GCM, the payload
  * CRC-32C and the frame header. The bytes and their layout are exactly those of the worker path
  * (src/workers/block-worker.ts, seal.ts, codecs/, repository/format/frame.ts); the tests hold
  * both paths to the same frames.
  *
- * sealBatch(op, level, identityKey|null, blobKey|null, data[], lengths, identities, nonces|null,
+ * sealBatch(pool, op, level, identityKey|null, blobKey|null, data[], lengths, identities, nonces|null,
  *           reads[]|null, known|null, codecs, payloadLengths, frameHeaders, zero, knownOut,
  *           stats, done)
- *   op: 0 hash, 1 seal (identities given), 2 hashAndSeal. level: 0 none, 2 LZ4 (optimal).
+ *   pool: a computePool handle. op: 0 hash, 1 seal (identities given), 2 hashAndSeal. level: 0 none, 2 LZ4 (optimal).
  *   data[i]: the block buffer, sealed in place (payload at its start); it must stay untouched by
  *   JavaScript until `done` runs, as with a buffer moved to a worker.
  *   reads[i]: a read map (src/core/read-map.ts) or null. known: an Int32Array over an
@@ -30,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "lz4.h"
-#include "napi-args.h"
+#include "compute-pool.h"
 #include "vendor/blake3/blake3.h"
 
 #define ID_BYTES 32
@@ -59,7 +60,7 @@ struct block {
 };
 
 struct batch {
-  napi_async_work work;
+  struct dm_job job; /* first: the pool hands back this pointer */
   napi_ref done;
   int op, level, keyed, encrypted;
   uint8_t identity_key[32], blob_key[32];
@@ -287,24 +288,26 @@ static void run_batch(struct batch *b) {
   }
 }
 
-static void execute(napi_env env, void *data) {
-  (void)env;
-  struct batch *b = data;
+static void execute(struct dm_job *job) {
+  struct batch *b = (struct batch *)job;
   b->stats[6] = now_ms();
   run_batch(b);
   b->stats[7] = now_ms();
 }
 
-static void complete(napi_env env, napi_status status, void *data) {
-  struct batch *b = data;
-  napi_value done, global, arg;
-  napi_get_reference_value(env, b->done, &done);
-  napi_get_global(env, &global);
-  napi_create_int32(env, status == napi_ok ? b->status : CRYPTO_FAILED, &arg);
-  napi_delete_reference(env, b->done);
-  napi_delete_async_work(env, b->work);
+static void complete(napi_env env, struct dm_job *job) {
+  struct batch *b = (struct batch *)job;
+  napi_value done = NULL, global, arg;
+  if (env != NULL) {
+    napi_get_reference_value(env, b->done, &done);
+    napi_delete_reference(env, b->done);
+  }
   free(b->blocks);
+  int status = b->status;
   free(b);
+  if (done == NULL) return;
+  napi_get_global(env, &global);
+  napi_create_int32(env, status, &arg);
   napi_call_function(env, global, done, 1, &arg, NULL);
 }
 
@@ -381,12 +384,13 @@ static int outputs_of(napi_env env, struct batch *b, napi_value *argv) {
 }
 
 napi_value dm_seal_batch(napi_env env, napi_callback_info info) {
-  size_t argc = 17;
-  napi_value argv[17], name;
+  size_t argc = 18;
+  napi_value all[18];
+  napi_value *argv = all + 1; /* all[0] is the pool */
   int32_t op, level;
   struct batch *b = calloc(1, sizeof(struct batch));
   if (b == NULL) return fail(env, "sealBatch: out of memory");
-  int ok = napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc == 17 &&
+  int ok = napi_get_cb_info(env, info, &argc, all, NULL, NULL) == napi_ok && argc == 18 &&
            napi_get_value_int32(env, argv[0], &op) == napi_ok && op >= 0 && op <= 2 &&
            napi_get_value_int32(env, argv[1], &level) == napi_ok && (level == CODEC_NONE || level == CODEC_LZ4) &&
            key_of(env, argv[2], b->identity_key, &b->keyed) && key_of(env, argv[3], b->blob_key, &b->encrypted);
@@ -402,8 +406,13 @@ napi_value dm_seal_batch(napi_env env, napi_callback_info info) {
     free(b);
     return fail(env, "sealBatch: arguments do not match the batch layout (src/workers/native-pool.ts)");
   }
-  napi_create_string_utf8(env, "datamover:sealBatch", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, execute, complete, b, &b->work);
-  napi_queue_async_work(env, b->work);
+  b->job.run = execute;
+  b->job.finish = complete;
+  if (!dm_compute_pool_submit(env, all[0], &b->job)) {
+    napi_delete_reference(env, b->done);
+    free(b->blocks);
+    free(b);
+    return fail(env, "sealBatch: the compute pool is closed or not a pool");
+  }
   return NULL;
 }

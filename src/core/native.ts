@@ -68,8 +68,12 @@ export type GcmOpenInto = (
   out: Uint8Array,
 ) => number;
 
-/** native/seal-batch.c: a backup batch on libuv's pool; the layout is src/workers/native-pool.ts's. */
+/** native/compute-pool.c: a set of compute threads (an opaque handle). */
+export type ComputePoolHandle = { readonly __computePool: unique symbol };
+
+/** native/seal-batch.c: a backup batch on a compute pool; the layout is src/workers/native-pool.ts's. */
 export type SealBatch = (
+  pool: ComputePoolHandle,
   op: number,
   level: number,
   identityKey: Uint8Array | null,
@@ -94,8 +98,11 @@ interface OwnAddon {
   readonly crc32c?: Crc32c;
   readonly gcmSealInto?: GcmSealInto;
   readonly gcmOpenInto?: GcmOpenInto;
-  /** x86-64 with SSE4.2 only. */
+  /** These three: x86-64 with SSE4.2 only. */
   readonly sealBatch?: SealBatch;
+  readonly computePool?: (threads: number) => ComputePoolHandle;
+  /** After every batch on the pool finished: stops its threads. */
+  readonly closeComputePool?: (pool: ComputePoolHandle) => void;
 }
 
 const ADDON = join('build', 'Release', 'datamover_native.node');

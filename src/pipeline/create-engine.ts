@@ -31,7 +31,7 @@ export function startPool(
   if (engine === 'native')
     throw dmError(
       'DM_ERR_ARG_INVALID',
-      `the native engine cannot run level ${level} on ${threads} threads here (x86-64 addon, levels none and optimal, threads below UV_THREADPOOL_SIZE)`,
+      `the native engine cannot run level ${level} here (it needs the addon built on x86-64, and level none or optimal)`,
       { field: 'tuning.engine' },
     );
   return new BlockPool({ threads, maxInFlight });

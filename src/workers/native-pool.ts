@@ -1,6 +1,7 @@
 /**
  * NativeBlockPool: the BlockPool contract (submit → BatchResult) run by the own addon's sealBatch
- * (native/seal-batch.c) on libuv's thread pool instead of on worker threads.
+ * (native/seal-batch.c) on its own compute threads (native/compute-pool.c) instead of on worker
+ * threads.
  *
  * Why: on the 2-core build machine a compute worker cost ~60 ms of CPU to boot before it ran a line
  * of ours, every batch paid a structured-clone message each way, and the workers' JavaScript and
@@ -11,16 +12,16 @@
  *
  * Scope: what a default backup runs, levels none and optimal (LZ4); x86-64 with SSE4.2 (the addon
  * registers sealBatch only there). Other levels and machines keep the worker threads (native-fit.ts).
- * Batches run at most `threads` at a time on libuv's pool.
+ * The addon queues the batches; `threads` run at once.
  */
 import { constants } from 'node:os';
 import { IDENTITY_BYTES, type CodecIdValue } from '../core/blob.js';
-import type { SealBatch } from '../core/native.js';
+import type { ComputePoolHandle } from '../core/native.js';
 import { dmError, fromSystemError } from '../errors.js';
 import { FRAME_HEADER_SIZE } from '../repository/format/constants.js';
 import type { BatchResult, BlockBatch, BlockCompute } from './pool.js';
 import { validateBatch } from './pool.js';
-import { NATIVE_LEVELS } from './native-fit.js';
+import { NATIVE_LEVELS, type NativeCompute } from './native-fit.js';
 
 export { nativeFits } from './native-fit.js';
 
@@ -36,49 +37,39 @@ enum Status {
 const errnoNames = new Map<number, string>(Object.entries(constants.errno).map(([k, v]) => [v, k]));
 
 export class NativeBlockPool implements BlockCompute {
-  #running = 0;
-  readonly #queue: (() => void)[] = [];
+  #pending = 0;
   readonly #idle: (() => void)[] = [];
   #closed = false;
+  readonly #pool: ComputePoolHandle;
   /** Int32Array over the last identity set seen (a job sends the same one every batch). */
   #knownWords: Int32Array | undefined;
 
   constructor(
     readonly threads: number,
-    private readonly sealBatch: SealBatch,
-  ) {}
+    private readonly native: NativeCompute,
+  ) {
+    this.#pool = native.computePool(threads);
+  }
 
   submit(batch: BlockBatch): Promise<BatchResult> {
     if (this.#closed) return Promise.reject(dmError('DM_ERR_INTERNAL', 'NativeBlockPool is closed'));
-    try {
-      validateBatch(batch);
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
     return new Promise((resolve, reject) => {
-      const start = () => {
-        this.#running++;
-        try {
-          this.#run(batch, (err, result) => {
-            this.#finished();
-            if (err) reject(err);
-            else resolve(result!);
-          });
-        } catch (err) {
+      try {
+        validateBatch(batch);
+        this.#run(batch, (err, result) => {
           this.#finished();
-          reject(err as Error);
-        }
-      };
-      if (this.#running < this.threads) start();
-      else this.#queue.push(start);
+          if (err) reject(err);
+          else resolve(result!);
+        });
+        this.#pending++;
+      } catch (err) {
+        reject(err as Error);
+      }
     });
   }
 
   #finished(): void {
-    this.#running--;
-    const next = this.#queue.shift();
-    if (next) next();
-    else if (this.#running === 0) for (const done of this.#idle.splice(0)) done();
+    if (--this.#pending === 0) for (const done of this.#idle.splice(0)) done();
   }
 
   #run(batch: BlockBatch, done: (err: Error | undefined, result?: BatchResult) => void): void {
@@ -96,7 +87,8 @@ export class NativeBlockPool implements BlockCompute {
     const stats = new Float64Array(8);
     const set = op === 'hashAndSeal' ? batch.known : undefined;
     if (set && this.#knownWords?.buffer !== set.buffer) this.#knownWords = new Int32Array(set.buffer);
-    this.sealBatch(
+    this.native.sealBatch(
+      this.#pool,
       OPS[op],
       level,
       batch.identityKey ?? null,
@@ -137,14 +129,16 @@ export class NativeBlockPool implements BlockCompute {
 
   /** Resolves once no batch runs or waits. */
   whenIdle(): Promise<void> {
-    if (this.#running === 0) return Promise.resolve();
+    if (this.#pending === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
-  /** Finishes the batches submitted; later submits are refused. */
+  /** Finishes the batches submitted, then stops the threads; later submits are refused. */
   async close(): Promise<void> {
+    if (this.#closed) return this.whenIdle();
     this.#closed = true;
     await this.whenIdle();
+    this.native.closeComputePool(this.#pool);
   }
 }
 

@@ -22,9 +22,9 @@ import { NativeBlockPool, nativeFits } from '../../src/workers/native-pool.js';
 import type { BlockBatch } from '../../src/workers/pool.js';
 import { random, sameBytes, textLike } from './data.js';
 
-const sealBatch = nativeFits('optimal', 2);
+const native = nativeFits('optimal', 2);
 // The install step builds the addon with sealBatch on x86-64; CI must not skip these silently.
-if (process.env['CI'] === 'true' && process.arch === 'x64' && !sealBatch)
+if (process.env['CI'] === 'true' && process.arch === 'x64' && !native)
   throw new Error('CI=true but the addon has no sealBatch: `npm ci` should have built native/seal-batch.c');
 
 const dir = mkdtempSync(join(tmpdir(), 'dm-native-pool-'));
@@ -36,7 +36,8 @@ writeFileSync(imagePath, image);
 const fd = openSync(imagePath, 'r');
 afterAll(() => closeSync(fd));
 
-const pool = sealBatch ? new NativeBlockPool(2, sealBatch) : undefined;
+const pool = native ? new NativeBlockPool(2, native) : undefined;
+afterAll(() => pool?.close());
 
 /** A block's buffer: capacity for the sealed payload (raw + GCM tag), like the pipeline's ring. */
 function buffer(content: Uint8Array): Uint8Array {
@@ -168,7 +169,7 @@ const blockArb = fc.oneof(
   }),
 );
 
-describe.runIf(sealBatch)('NativeBlockPool (native/seal-batch.c) against the worker code', () => {
+describe.runIf(native)('NativeBlockPool (native/seal-batch.c) against the worker code', () => {
   it('hashAndSeal: the same frames for every level, key and encryption', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -263,32 +264,39 @@ describe.runIf(sealBatch)('NativeBlockPool (native/seal-batch.c) against the wor
     await expectRejects('DM_ERR_INTERNAL', pool!.submit({ ...big, reads: [outside] }));
   });
 
-  it('refuses a malformed call at once, and works after it', () => {
-    expect(() =>
-      sealBatch!(
+  it('refuses a malformed call at once, a closed pool too, and works after it', async () => {
+    const { sealBatch, computePool, closeComputePool } = native!;
+    const own = computePool(1);
+    /** sealBatch on `own` with one 16-byte block, `level` and `data` varied. */
+    const call = (level: number, data: Uint8Array[]) =>
+      sealBatch(
+        own,
         2,
-        2,
+        level,
         null,
         null,
-        [],
-        new Uint32Array(0),
-        new Uint8Array(0),
+        data,
+        Uint32Array.of(16),
+        new Uint8Array(32),
         null,
         null,
         null,
-        new Uint8Array(0),
-        new Uint32Array(0),
-        new Uint8Array(0),
-        new Uint8Array(0),
-        new Uint8Array(0),
+        new Uint8Array(1),
+        new Uint32Array(1),
+        new Uint8Array(FRAME_HEADER_SIZE),
+        new Uint8Array(1),
+        new Uint8Array(1),
         new Float64Array(8),
         () => {},
-      ),
-    ).toThrow(/sealBatch: arguments/);
-    expect(() =>
-      sealBatch!(
+      );
+    expect(() => call(2, [])).toThrow(/sealBatch: arguments/); // no blocks
+    expect(() => call(3, [new Uint8Array(32)])).toThrow(/sealBatch: arguments/); // zstd is not native
+    expect(() => call(2, [new Uint8Array(20)])).toThrow(/sealBatch: arguments/); // no room for a tag
+    const status = await new Promise<number>((resolve) =>
+      sealBatch(
+        own,
         2,
-        3,
+        2,
         null,
         null,
         [new Uint8Array(32)],
@@ -303,8 +311,13 @@ describe.runIf(sealBatch)('NativeBlockPool (native/seal-batch.c) against the wor
         new Uint8Array(1),
         new Uint8Array(1),
         new Float64Array(8),
-        () => {},
+        resolve,
       ),
-    ).toThrow(/sealBatch: arguments/); // level 3 (zstd) is not native
+    );
+    expect(status).toBe(0);
+    closeComputePool(own);
+    expect(() => call(2, [new Uint8Array(32)])).toThrow(/compute pool is closed/);
+    expect(() => closeComputePool({} as never)).toThrow(/computePool handle/);
+    expect(() => computePool(0)).toThrow(/thread count/);
   });
 });
