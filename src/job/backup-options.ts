@@ -48,7 +48,7 @@ export interface BackupOptions {
   readonly full?: boolean;
   /** Max concurrent tasks (one task per disk); `--disk` mode runs one task. */
   readonly tasks?: number;
-  /** Compute worker threads; 0 runs compute inline on the main thread. */
+  /** Compute threads (the native engine's or workers); 0 runs compute inline on the main thread. */
   readonly threads?: number;
   /**
    * Read-plan narrowing (the BitLooker / change-map hook): e.g. `skipRangesFilter(analyzeDisk(..).skip)`.

@@ -65,7 +65,7 @@ export function registerBackup(program: Command): void {
     .option('--per-vm', 'per-VM backup files (dedup scope and writer per VM)')
     .option('--full', 'take a full point even when an earlier one exists')
     .option('--tasks <n>', 'max concurrent tasks')
-    .option('--threads <n>', 'compute worker threads (default: one per core)')
+    .option('--threads <n>', 'compute threads (default: one per core)')
     .option('--json', 'print one JSON document')
     .action(async (flags: BackupFlags) => {
       const bar = progressBar('backup', !flags.json);
