@@ -2,7 +2,11 @@
  * Pipeline vs the two-core compute floor (design.md §5, second bar).
  *
  *   npm run build && node --import tsx bench/backup-raw-pipeline.ts [--size 2GiB] [--placement auto,fused,main,pool]
- *        [--batch 4] [--threads 2] [--inflight 4] [--rounds 3] [--read-in workers,main]
+ *        [--batch N] [--threads 2] [--inflight N] [--rounds 3] [--read-in workers,main]
+ *        [--engine auto|native|workers]
+ *
+ * --batch and --inflight default to the job's own defaults (backup-options.ts: 2 blocks per batch
+ * on the native engine, 4 on worker threads; 2 × threads batches in flight).
  *
  * Image: unique mixed-compressibility data, every block allocated (nothing to skip). Settings:
  * optimal (LZ4), encrypted, 1 MiB blocks. Single-core speeds of read, identity hash, compress,
@@ -35,9 +39,15 @@ import {
 
 const size = parseSize(arg('size', '2GiB'));
 const placements = arg('placement', 'auto').split(',') as HashPlacement[];
-const batch = Number(arg('batch', '4'));
+/** A numeric flag, or undefined (the job's default) when not given. */
+const optionalNumber = (name: string): number | undefined => {
+  const v = arg(name, '');
+  return v === '' ? undefined : Number(v);
+};
+const batch = optionalNumber('batch');
 const threads = Number(arg('threads', '2'));
-const inflight = Number(arg('inflight', String(2 * threads)));
+const inflight = optionalNumber('inflight');
+const engine = arg('engine', 'auto') as 'auto' | 'native' | 'workers';
 const readIos = arg('read-io', 'async').split(',') as ('async' | 'sync')[];
 // Where blocks are read: by the compute threads (default) or by the main thread.
 const readIns = arg('read-in', 'workers').split(',') as ('workers' | 'main')[];
@@ -140,7 +150,7 @@ async function main(): Promise<void> {
             const repo = join(OUT, `repo-raw-${placement}`);
             rmSync(repo, { recursive: true, force: true });
             warm(image);
-            const name = `${placement} read=${readIn}/${readIo}×${readConcurrency} batch=${batch} inflight=${inflight} threads=${threads}`;
+            const name = `${placement} read=${readIn}/${readIo}×${readConcurrency} engine=${engine} batch=${batch ?? 'default'} inflight=${inflight ?? 'default'} threads=${threads}`;
             results.push({ name, r: runChild({ repo, image, placement, readIo, readIn, readConcurrency }) });
             rmSync(repo, { recursive: true, force: true });
           }
@@ -203,8 +213,9 @@ function runChild(spec: ChildSpec): ChildResult {
     bitlooker,
     tuning: {
       hashPlacement: spec.placement,
-      batchSize: batch,
-      maxInFlight: inflight,
+      engine,
+      ...(batch !== undefined ? { batchSize: batch } : {}),
+      ...(inflight !== undefined ? { maxInFlight: inflight } : {}),
       readIo: spec.readIo,
       readIn: spec.readIn,
       readConcurrency: spec.readConcurrency,
