@@ -2,8 +2,9 @@
  * Compute threads reading their own blocks (tuning.readIn 'workers'), on the real backup path: the
  * pipeline wired as job/backup.ts wires it (repository writer, pool engine) over a raw image, a
  * dynamic VHDX and a differencing child with partly written blocks, for every hash placement that
- * maps reads. Points restore bit-exact and the counters match readIn 'main'. A raw source that
- * shrinks after open fails the library backup in the worker, and earlier points still verify.
+ * maps reads, on both compute engines (worker threads, the addon's native threads). Points restore
+ * bit-exact and the counters match readIn 'main'. A raw source that shrinks after open fails the
+ * library backup in the compute thread, and earlier points still verify.
  */
 import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +24,8 @@ import { beginPoint } from '../../src/repository/writer.js';
 import { openImage } from '../../src/source/open-image.js';
 import { createVhdx } from '../../src/source/vhdx/writer/vhdx-writer.js';
 import { blockIdentity } from '../../src/workers/identity.js';
-import { BlockPool } from '../../src/workers/pool.js';
+import { NativeBlockPool, nativeFits } from '../../src/workers/native-pool.js';
+import { BlockPool, type BlockCompute } from '../../src/workers/pool.js';
 import { isAllZero } from '../../src/workers/zero.js';
 import { tempDir } from '../job/disk-helpers.js';
 import { prng } from '../repository/helpers/disk.js';
@@ -131,7 +133,7 @@ interface Run {
 }
 
 /** One backup point through runPipeline on a shared pool, as job/backup.ts runs it. */
-async function runOnce(pool: BlockPool, src: Source, job: string, tuning: Partial<PipelineTuning>) {
+async function runOnce(pool: BlockCompute, src: Source, job: string, tuning: Partial<PipelineTuning>) {
   const repo = await openRepository(join(t.dir, `repo-${src.name}`), { create: true });
   const source = await openImage(src.path);
   try {
@@ -173,25 +175,33 @@ async function runOnce(pool: BlockPool, src: Source, job: string, tuning: Partia
 /** Which calls carry read maps: fused never hashes first, pool always does, auto switches on duplicates. */
 const USED = { auto: [true, true], fused: [false, true], pool: [true, false] };
 
-describe('blocks read by the compute threads', () => {
+/** The two compute engines: worker threads, and the addon's native threads where it is built. */
+const native = nativeFits('optimal', 2);
+const ENGINES = [
+  { engine: 'workers', pool: (): BlockCompute => new BlockPool({ threads: 2, maxInFlight: 4 }) },
+  ...(native ? [{ engine: 'native', pool: (): BlockCompute => new NativeBlockPool(2, native) }] : []),
+];
+
+describe.each(ENGINES)('blocks read by the compute threads ($engine)', ({ engine, pool: newPool }) => {
   const placements = ['auto', 'fused', 'pool'] as const satisfies readonly HashPlacement[];
   it.each(['raw', 'raw-skip', 'vhdx', 'chain'])(
     '%s: every placement restores bit-exact; counters match readIn main',
     async (name) => {
       const src = sources.find((s) => s.name === name)!;
       const repo = join(t.dir, `repo-${name}`);
+      const prefix = `${engine}-${name}`;
       // Skipped blocks restore as zeros but are counted as skipped.
       const counted = expectedCounts(src.bytes);
       const skipped = src.skipped ?? 0;
       const want = { ...counted, zero: counted.zero - skipped, skipped };
       expect(want.zero).toBeGreaterThan(2);
       expect(want.duplicate).toBeGreaterThan(10);
-      const pool = new BlockPool({ threads: 2, maxInFlight: 4 });
+      const pool = newPool();
       try {
         for (const hashPlacement of placements) {
           const runs: Record<string, Run> = {};
           for (const readIn of ['workers', 'main'] as const) {
-            const job = `${name}-${hashPlacement}-${readIn}`;
+            const job = `${prefix}-${hashPlacement}-${readIn}`;
             const r = (runs[readIn] = await runOnce(pool, src, job, { hashPlacement, readIn }));
             const out = join(t.dir, `${job}.raw`);
             await restore({ repo, vm: job, point: r.pointId, out });
@@ -216,13 +226,14 @@ describe('blocks read by the compute threads', () => {
   );
 });
 
-describe('a source that shrinks under the backup', () => {
-  it('fails in the worker with DM_ERR_SOURCE_TRUNCATED; earlier points still verify', async () => {
-    const image = join(t.dir, 'shrink.img');
+describe.each(ENGINES)('a source that shrinks under the backup ($engine)', ({ engine }) => {
+  it('fails in the compute thread with DM_ERR_SOURCE_TRUNCATED; earlier points still verify', async () => {
+    const image = join(t.dir, `shrink-${engine}.img`);
     const bytes = prng(7, 4 * MiB);
     writeFileSync(image, bytes);
-    const repo = join(t.dir, 'repo-shrink');
-    const common = { repo, disk: image, vm: 'shrink', blockSize: BS, threads: 2, bitlooker: false };
+    const repo = join(t.dir, `repo-shrink-${engine}`);
+    const tuning = { engine: engine as 'native' | 'workers' };
+    const common = { repo, disk: image, vm: 'shrink', blockSize: BS, threads: 2, bitlooker: false, tuning };
     const first = await backup(common);
     // After the image is open, before the pipeline reads: the last 2 MiB disappear.
     const err = await backup({
@@ -237,7 +248,7 @@ describe('a source that shrinks under the backup', () => {
     const listed = await points({ repo });
     expect(listed.points.map((p) => p.id)).toEqual([first.points[0]!.id]);
     expect((await verify({ repo })).ok).toBe(true);
-    const out = join(t.dir, 'shrink-first.raw');
+    const out = join(t.dir, `shrink-first-${engine}.raw`);
     await restore({ repo, vm: 'shrink', out });
     expect(Buffer.compare(readFileSync(out), bytes)).toBe(0);
   });
