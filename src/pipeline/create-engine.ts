@@ -1,5 +1,5 @@
 /**
- * Picks the seal engine: the own addon's sealBatch on libuv's pool where it covers the job (levels
+ * Picks the seal engine: the own addon's native compute threads where they cover the job (levels
  * none and optimal on x86-64; workers/native-pool.ts), else the BlockPool's worker threads for
  * `threads` ≥ 1, and inline compute for 0 (tests, tiny disks, single-thread baselines).
  */

@@ -6,9 +6,10 @@
  * Why: on the 2-core build machine a compute worker cost ~60 ms of CPU to boot before it ran a line
  * of ours, every batch paid a structured-clone message each way, and the workers' JavaScript and
  * GC around the native calls came to ~0.2 s of CPU per backup of the default fixtures disk
- * (perf, 2026-12-04). Here a batch is one async work: the buffers never move (JavaScript leaves a
- * slot alone while its batch runs, as it does while a slot sits in a worker), and the bytes stored
- * are the worker path's own (test/workers/native-pool.test.ts compares the frames).
+ * (perf, 2026-12-04). Here a batch is one job on the addon's threads: the buffers never move
+ * (JavaScript leaves a slot alone while its batch runs, as it does while a slot sits in a worker),
+ * and the bytes stored are the worker path's own (test/workers/native-pool.test.ts compares the
+ * frames).
  *
  * Scope: what a default backup runs, levels none and optimal (LZ4); x86-64 with SSE4.2 (the addon
  * registers sealBatch only there). Other levels and machines keep the worker threads (native-fit.ts).
