@@ -5,6 +5,7 @@ import { restore } from '../../src/job/restore.js';
 import { verify } from '../../src/job/verify.js';
 import { points } from '../../src/job/points.js';
 import { skipRangesFilter } from '../../src/plan/filters.js';
+import { nativeFits } from '../../src/workers/native-fit.js';
 import { buildDisk, sameBytes, tempDir, writeImage } from './disk-helpers.js';
 
 const MiB = 1024 * 1024;
@@ -74,5 +75,45 @@ describe('backup → restore (smoke)', () => {
     const expected = disk.slice();
     for (const s of skip) expected.fill(0, s.offset, s.offset + s.length);
     expect(await sameBytes(out, expected)).toBe(true);
+  });
+});
+
+describe('tuning.engine', () => {
+  it('the two compute engines store the same bytes; forcing native at a level it lacks is refused', async () => {
+    const disk = buildDisk(
+      [
+        { kind: 'text', length: 3 * MiB + 7, seed: 3 },
+        { kind: 'random', length: MiB, seed: 1 },
+        { kind: 'repeat', length: 1, seed: 0 },
+      ],
+      6 * MiB,
+      MiB,
+    );
+    const image = join(t.dir, 'engines.vhdx');
+    await writeImage(image, disk, 'vhdx');
+    const runs = [];
+    // The addon registers the native engine on x86-64 only (CI fails elsewhere if it did not build).
+    const engines = nativeFits('optimal', 2) ? (['workers', 'native'] as const) : (['workers'] as const);
+    for (const engine of engines) {
+      const repo = join(t.dir, `repo-engine-${engine}`);
+      const r = await backup({ repo, disk: image, threads: 2, tuning: { engine } });
+      const out = join(t.dir, `engine-${engine}.raw`);
+      await restore({ repo, vm: 'engines', out });
+      expect(await sameBytes(out, disk)).toBe(true);
+      runs.push(r.stats);
+    }
+    if (runs.length === 2) {
+      const [w, n] = runs; // same frames: same stored bytes and block outcomes
+      expect(n!.transferredBytes).toBe(w!.transferredBytes);
+      expect(n!.blocks).toEqual(w!.blocks);
+    }
+    const refused = await backup({
+      repo: join(t.dir, 'repo-engine-refused'),
+      disk: image,
+      threads: 2,
+      compression: 'high',
+      tuning: { engine: 'native' },
+    }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'DM_ERR_ARG_INVALID' });
   });
 });
