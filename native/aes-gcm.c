@@ -16,7 +16,7 @@
  */
 #include <openssl/evp.h>
 #include <string.h>
-#include "napi-args.h"
+#include "addon.h"
 
 #define TAG_BYTES 16
 
@@ -49,6 +49,21 @@ static EVP_CIPHER_CTX *gcm_begin(const struct gcm_args *a, int encrypt) {
   return NULL;
 }
 
+/* Also seal-batch.c's encryption (addon.h). */
+int dm_gcm_seal(const uint8_t *key, const uint8_t *nonce, const uint8_t *aad, size_t aad_len, const uint8_t *in,
+                size_t n, uint8_t *dst) {
+  const struct gcm_args a = {.key = (uint8_t *)key, .nonce = (uint8_t *)nonce, .aad = (uint8_t *)aad, .aad_len = aad_len};
+  EVP_CIPHER_CTX *ctx = gcm_begin(&a, 1);
+  int w = 0, fin = 0;
+  int ok = ctx != NULL;
+  ok = ok && EVP_EncryptUpdate(ctx, dst, &w, in, (int)n) == 1;
+  ok = ok && EVP_EncryptFinal_ex(ctx, dst + w, &fin) == 1;
+  ok = ok && (size_t)(w + fin) == n;
+  ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_BYTES, dst + n) == 1;
+  EVP_CIPHER_CTX_free(ctx);
+  return ok;
+}
+
 napi_value dm_gcm_seal_into(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
@@ -65,15 +80,8 @@ napi_value dm_gcm_seal_into(napi_env env, napi_callback_info info) {
     memmove(dst, in, a.in_len);
     in = dst;
   }
-  EVP_CIPHER_CTX *ctx = gcm_begin(&a, 1);
-  int n = 0, fin = 0;
-  int ok = ctx != NULL;
-  ok = ok && EVP_EncryptUpdate(ctx, dst, &n, in, (int)a.in_len) == 1;
-  ok = ok && EVP_EncryptFinal_ex(ctx, dst + n, &fin) == 1;
-  ok = ok && (size_t)(n + fin) == a.in_len;
-  ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_BYTES, dst + a.in_len) == 1;
-  EVP_CIPHER_CTX_free(ctx);
-  if (!ok) return fail(env, "gcmSealInto: OpenSSL refused the encryption");
+  if (!dm_gcm_seal(a.key, a.nonce, a.aad, a.aad_len, in, a.in_len, dst))
+    return fail(env, "gcmSealInto: OpenSSL refused the encryption");
   napi_value result;
   napi_create_uint32(env, (uint32_t)(a.in_len + TAG_BYTES), &result);
   return result;

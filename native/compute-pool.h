@@ -2,7 +2,7 @@
 #ifndef DATAMOVER_COMPUTE_POOL_H
 #define DATAMOVER_COMPUTE_POOL_H
 
-#include "napi-args.h"
+#include "addon.h"
 
 struct dm_job {
   struct dm_job *next;

@@ -16,7 +16,7 @@
  * sealBatch (seal-batch.c).
  */
 #include <string.h>
-#include "napi-args.h"
+#include "addon.h"
 
 #if defined(__x86_64__)
 #include <nmmintrin.h>
@@ -100,9 +100,6 @@ static uint32_t crc32c_hw(uint32_t seed, const uint8_t *p, size_t n) {
 
 /* For seal-batch.c (same CPU check: only registered where SSE4.2 runs). */
 uint32_t dm_crc32c(uint32_t seed, const uint8_t *p, size_t n) { return crc32c_hw(seed, p, n); }
-napi_value dm_seal_batch(napi_env env, napi_callback_info info); /* seal-batch.c */
-napi_value dm_compute_pool_new(napi_env env, napi_callback_info info); /* compute-pool.c */
-napi_value dm_compute_pool_close(napi_env env, napi_callback_info info);
 
 static napi_value js_crc32c(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -126,8 +123,6 @@ static napi_value js_crc32c(napi_env env, napi_callback_info info) {
 }
 #endif
 
-napi_value dm_gcm_seal_into(napi_env env, napi_callback_info info); /* aes-gcm.c */
-napi_value dm_gcm_open_into(napi_env env, napi_callback_info info); /* aes-gcm.c */
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_value gcm;

@@ -25,7 +25,6 @@
  *   map segment lies outside its block buffer.
  */
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -46,8 +45,6 @@
 #define ZERO_FILL_FD (-1)
 #define CODEC_NONE 0
 #define CODEC_LZ4 2
-
-uint32_t dm_crc32c(uint32_t seed, const uint8_t *p, size_t n); /* crc32c.c */
 
 enum { OK = 0, READ_ERRNO = 1, READ_SHORT = 2, CRYPTO_FAILED = 3, BAD_MAP = 4 };
 
@@ -145,6 +142,13 @@ static int known_has(const struct batch *b, const uint8_t *id) {
   }
 }
 
+static void put32(uint8_t *p, uint32_t v) {
+  p[0] = v & 0xff;
+  p[1] = (v >> 8) & 0xff;
+  p[2] = (v >> 16) & 0xff;
+  p[3] = (v >> 24) & 0xff;
+}
+
 /* LZ4 into `out` (prefix + block) within `cap` bytes; 0 when it does not fit (not smaller). */
 static size_t lz4_into(const uint8_t *src, size_t n, uint8_t *out, size_t cap) {
   size_t bound = PREFIX_BYTES + (size_t)LZ4_compressBound((int)n);
@@ -152,10 +156,7 @@ static size_t lz4_into(const uint8_t *src, size_t n, uint8_t *out, size_t cap) {
   if (cap <= PREFIX_BYTES) return 0;
   int w = LZ4_compress_default((const char *)src, (char *)out + PREFIX_BYTES, (int)n, (int)(cap - PREFIX_BYTES));
   if (w <= 0) return 0;
-  out[0] = n & 0xff;
-  out[1] = (n >> 8) & 0xff;
-  out[2] = (n >> 16) & 0xff;
-  out[3] = (n >> 24) & 0xff;
+  put32(out, (uint32_t)n);
   return PREFIX_BYTES + (size_t)w;
 }
 
@@ -167,29 +168,6 @@ static int probe_incompressible(const uint8_t *src, size_t n, uint8_t *tmp) {
     if (lz4_into(src + start, PROBE_SLICE, tmp, PROBE_SLICE - PROBE_SLICE / 32 - 1) > 0) return 0;
   }
   return 1;
-}
-
-static int gcm_seal(const struct batch *b, const uint8_t *nonce, const uint8_t *aad, const uint8_t *in, size_t n,
-                    uint8_t *out) {
-  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-  int w = 0, fin = 0;
-  int ok = ctx != NULL;
-  ok = ok && EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1;
-  ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, NONCE_BYTES, NULL) == 1;
-  ok = ok && EVP_EncryptInit_ex(ctx, NULL, NULL, b->blob_key, nonce) == 1;
-  ok = ok && EVP_EncryptUpdate(ctx, NULL, &w, aad, ID_BYTES + 5) == 1;
-  ok = ok && EVP_EncryptUpdate(ctx, out, &w, in, (int)n) == 1;
-  ok = ok && EVP_EncryptFinal_ex(ctx, out + w, &fin) == 1 && (size_t)(w + fin) == n;
-  ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_BYTES, out + n) == 1;
-  EVP_CIPHER_CTX_free(ctx);
-  return ok;
-}
-
-static void put32(uint8_t *p, uint32_t v) {
-  p[0] = v & 0xff;
-  p[1] = (v >> 8) & 0xff;
-  p[2] = (v >> 16) & 0xff;
-  p[3] = (v >> 24) & 0xff;
 }
 
 /* repository/format/frame.ts encodeFrameHeaderInto. */
@@ -233,7 +211,7 @@ static int seal_block(struct batch *b, uint32_t i, const uint8_t *id) {
     memcpy(aad, id, ID_BYTES);
     aad[ID_BYTES] = (uint8_t)codec;
     put32(aad + ID_BYTES + 1, (uint32_t)n);
-    if (!gcm_seal(b, nonce, aad, plain, plain_len, k->data)) return 0;
+    if (!dm_gcm_seal(b->blob_key, nonce, aad, sizeof aad, plain, plain_len, k->data)) return 0;
     stored += TAG_BYTES;
   } else if (plain != k->data) {
     memcpy(k->data, plain, plain_len);
@@ -311,19 +289,6 @@ static void complete(napi_env env, struct dm_job *job) {
   napi_call_function(env, global, done, 1, &arg, NULL);
 }
 
-/* A typed array's data and element count, when it has the expected type (and, given, length). */
-static int typed_of(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len) {
-  bool is = false;
-  napi_typedarray_type t;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return 0;
-  return napi_get_typedarray_info(env, v, &t, len, data, NULL, NULL) == napi_ok && t == want;
-}
-
-static int is_null(napi_env env, napi_value v) {
-  napi_valuetype t;
-  return napi_typeof(env, v, &t) == napi_ok && (t == napi_null || t == napi_undefined);
-}
-
 static int key_of(napi_env env, napi_value v, uint8_t out[32], int *present) {
   uint8_t *p;
   size_t n;
@@ -356,30 +321,27 @@ static int blocks_of(napi_env env, struct batch *b, napi_value data, napi_value 
   return 1;
 }
 
+/* A typed array of type `want` with exactly `count` elements. */
+static int sized(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t count) {
+  size_t len;
+  return typed_of(env, v, want, data, &len) && len == count;
+}
+
 static int outputs_of(napi_env env, struct batch *b, napi_value *argv) {
-  size_t len[7];
+  size_t n = b->n, words;
   void *known = NULL;
-  int ok = typed_of(env, argv[6], napi_uint8_array, (void **)&b->identities, &len[0]) &&
-           len[0] == (size_t)b->n * ID_BYTES && typed_of(env, argv[10], napi_uint8_array, (void **)&b->codecs, &len[1]) &&
-           len[1] == b->n && typed_of(env, argv[11], napi_uint32_array, (void **)&b->payload_lengths, &len[2]) &&
-           len[2] == b->n && typed_of(env, argv[12], napi_uint8_array, (void **)&b->frame_headers, &len[3]) &&
-           len[3] == (size_t)b->n * FRAME_BYTES && typed_of(env, argv[13], napi_uint8_array, (void **)&b->zero, &len[4]) &&
-           len[4] == b->n && typed_of(env, argv[14], napi_uint8_array, (void **)&b->known_out, &len[5]) &&
-           len[5] == b->n && typed_of(env, argv[15], napi_float64_array, (void **)&b->stats, &len[6]) && len[6] == 8;
-  if (!ok) return 0;
-  if (b->encrypted) {
-    uint8_t *nonces;
-    size_t n;
-    if (!bytes_of(env, argv[7], &nonces, &n) || n != (size_t)b->n * NONCE_BYTES) return 0;
-    b->nonces = nonces;
-  }
-  if (!is_null(env, argv[9])) {
-    size_t words;
-    if (!typed_of(env, argv[9], napi_int32_array, &known, &words) || words < 4 || (words & (words - 1)) != 0)
-      return 0;
-    b->known = known;
-    b->known_mask = (uint32_t)(words / 4 - 1);
-  }
+  int ok = sized(env, argv[6], napi_uint8_array, (void **)&b->identities, n * ID_BYTES) &&
+           sized(env, argv[10], napi_uint8_array, (void **)&b->codecs, n) &&
+           sized(env, argv[11], napi_uint32_array, (void **)&b->payload_lengths, n) &&
+           sized(env, argv[12], napi_uint8_array, (void **)&b->frame_headers, n * FRAME_BYTES) &&
+           sized(env, argv[13], napi_uint8_array, (void **)&b->zero, n) &&
+           sized(env, argv[14], napi_uint8_array, (void **)&b->known_out, n) &&
+           sized(env, argv[15], napi_float64_array, (void **)&b->stats, 8) &&
+           (!b->encrypted || sized(env, argv[7], napi_uint8_array, (void **)&b->nonces, n * NONCE_BYTES));
+  if (!ok || is_null(env, argv[9])) return ok;
+  if (!typed_of(env, argv[9], napi_int32_array, &known, &words) || words < 4 || (words & (words - 1)) != 0) return 0;
+  b->known = known;
+  b->known_mask = (uint32_t)(words / 4 - 1);
   return 1;
 }
 

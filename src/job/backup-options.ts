@@ -11,7 +11,7 @@ import { parseSize } from '../core/size.js';
 import { dmError } from '../errors.js';
 import type { HashPlacement } from '../pipeline/hash-placement.js';
 import type { PipelineTuning } from '../pipeline/run-pipeline.js';
-import { nativeFits } from '../workers/native-fit.js';
+import { nativeFor } from '../workers/native-fit.js';
 import { DEFAULT_BLOCK_SIZE, checkBlockSize } from '../plan/block-grid.js';
 import type { PlanFilter } from '../plan/filters.js';
 import { DEFAULT_SWAP_EXCLUSION } from '../volume/api.js';
@@ -165,7 +165,11 @@ export function resolveBackupOptions(o: BackupOptions): ResolvedBackup {
   if (o.password !== undefined && o.password.length === 0) bad('password', 'the password must not be empty');
   // Two threads per core would only add contention: the main thread reads and writes as well.
   const threads = o.threads === undefined ? availableParallelism() : positiveInt(o.threads, 'threads', 0);
-  const native = o.tuning?.engine !== 'workers' && nativeFits(compression, threads) !== undefined;
+  const engine = o.tuning?.engine ?? 'auto';
+  if (!['auto', 'native', 'workers'].includes(engine))
+    bad('tuning.engine', "the engine must be 'auto', 'native' or 'workers'");
+  // Decided once, here: a forced 'native' that cannot run is refused before anything starts.
+  const native = threads > 0 && nativeFor(engine, compression, threads) !== undefined;
   const tuning = { ...defaultTuning(threads, native), ...(o.tuning ?? {}) };
   positiveInt(tuning.batchSize, 'tuning.batchSize');
   positiveInt(tuning.maxInFlight, 'tuning.maxInFlight');
@@ -175,8 +179,6 @@ export function resolveBackupOptions(o: BackupOptions): ResolvedBackup {
     bad('tuning.readIo', "read I/O must be 'async' or 'sync'");
   if (tuning.readIn !== undefined && tuning.readIn !== 'workers' && tuning.readIn !== 'main')
     bad('tuning.readIn', "reads must be done in 'workers' or 'main'");
-  if (tuning.engine !== undefined && !['auto', 'native', 'workers'].includes(tuning.engine))
-    bad('tuning.engine', "the engine must be 'auto', 'native' or 'workers'");
   if (!HASH_PLACEMENTS.includes(tuning.hashPlacement))
     bad('tuning.hashPlacement', `hash placement must be one of ${HASH_PLACEMENTS.join(', ')}`);
   return {

@@ -4,15 +4,12 @@
  * `threads` ≥ 1, and inline compute for 0 (tests, tiny disks, single-thread baselines).
  */
 import type { CompressionLevel } from '../core/blob.js';
-import { dmError } from '../errors.js';
-import { NativeBlockPool, nativeFits } from '../workers/native-pool.js';
+import { nativeFor, type ComputeEngine } from '../workers/native-fit.js';
+import { NativeBlockPool } from '../workers/native-pool.js';
 import { BlockPool, type BlockCompute } from '../workers/pool.js';
 import { inlineEngine } from './inline-engine.js';
 import { poolEngine } from './pool-engine.js';
 import type { SealConfig, SealEngine } from './seal-engine.js';
-
-/** 'auto': native where nativeFits, else worker threads; the others force one (benchmarks, tests). */
-export type ComputeEngine = 'auto' | 'native' | 'workers';
 
 /**
  * Starts the compute ahead of the engine: a job starts it first thing, so worker threads load
@@ -26,15 +23,8 @@ export function startPool(
   engine: ComputeEngine = 'auto',
 ): BlockCompute | undefined {
   if (threads <= 0) return undefined;
-  const native = engine === 'workers' ? undefined : nativeFits(level, threads);
-  if (native) return new NativeBlockPool(threads, native);
-  if (engine === 'native')
-    throw dmError(
-      'DM_ERR_ARG_INVALID',
-      `the native engine cannot run level ${level} here (it needs the addon built on x86-64, and level none or optimal)`,
-      { field: 'tuning.engine' },
-    );
-  return new BlockPool({ threads, maxInFlight });
+  const native = nativeFor(engine, level, threads);
+  return native ? new NativeBlockPool(threads, native) : new BlockPool({ threads, maxInFlight });
 }
 
 /** An engine on `pool` (started by startPool; its owner closes it), or inline without one. */

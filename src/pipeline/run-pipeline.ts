@@ -12,7 +12,7 @@ import type { PlanItem } from '../plan/planner.js';
 import type { DiskSource } from '../source/disk-source.js';
 import type { ReadMapper } from '../source/read-map.js';
 import { BlockProcessor } from './block-processor.js';
-import type { ComputeEngine } from './create-engine.js';
+import type { ComputeEngine } from '../workers/native-fit.js';
 import type { BlockTarget, ProcessorCounters } from './block-target.js';
 import type { HashPlacement } from './hash-placement.js';
 import { BlockReader } from './block-reader.js';

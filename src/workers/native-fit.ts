@@ -4,6 +4,10 @@
  */
 import type { CompressionLevel } from '../core/blob.js';
 import { ownAddon, type ComputePoolHandle, type SealBatch } from '../core/native.js';
+import { dmError } from '../errors.js';
+
+/** 'auto': native where nativeFits, else worker threads; the others force one (benchmarks, tests). */
+export type ComputeEngine = 'auto' | 'native' | 'workers';
 
 /** sealBatch's level argument: the codecs seal-batch.c implements. */
 export const NATIVE_LEVELS: Partial<Record<CompressionLevel, number>> = { none: 0, optimal: 2 };
@@ -25,4 +29,24 @@ export function nativeFits(level: CompressionLevel, threads: number): NativeComp
   return a?.sealBatch && a.computePool && a.closeComputePool
     ? { sealBatch: a.sealBatch, computePool: a.computePool, closeComputePool: a.closeComputePool }
     : undefined;
+}
+
+/**
+ * The native engine a job at `level` on `threads` threads runs on under `engine`, or undefined for
+ * worker threads. Forcing 'native' where it cannot run is refused (DM_ERR_ARG_INVALID).
+ */
+export function nativeFor(
+  engine: ComputeEngine,
+  level: CompressionLevel,
+  threads: number,
+): NativeCompute | undefined {
+  if (engine === 'workers') return undefined;
+  const native = nativeFits(level, threads);
+  if (engine === 'native' && !native)
+    throw dmError(
+      'DM_ERR_ARG_INVALID',
+      `the native engine cannot run level ${level} here (it needs the addon built on x86-64, and level none or optimal)`,
+      { field: 'tuning.engine' },
+    );
+  return native;
 }

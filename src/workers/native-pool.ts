@@ -79,13 +79,19 @@ export class NativeBlockPool implements BlockCompute {
     const level = NATIVE_LEVELS[batch.level ?? 'none'];
     if (level === undefined) throw dmError('DM_ERR_INTERNAL', `no native codec for level ${batch.level}`);
     const encrypted = op !== 'hash' && batch.blobKey !== undefined;
-    const identities = op === 'seal' ? batch.identities! : new Uint8Array(n * IDENTITY_BYTES);
-    const codecs = new Uint8Array(n);
-    const payloadLengths = new Uint32Array(n);
-    const frameHeaders = new Uint8Array(n * FRAME_HEADER_SIZE);
-    const zero = new Uint8Array(n);
-    const known = new Uint8Array(n);
-    const stats = new Float64Array(8);
+    // The batch's outputs share one allocation: stats (8 doubles), payload lengths, identities,
+    // frame headers, then a byte each for codec, zero and known.
+    const out = new ArrayBuffer(64 + n * (4 + IDENTITY_BYTES + FRAME_HEADER_SIZE + 3));
+    const stats = new Float64Array(out, 0, 8);
+    const payloadLengths = new Uint32Array(out, 64, n);
+    let at = 64 + 4 * n;
+    const bytes = (length: number) => new Uint8Array(out, (at += length) - length, length);
+    const fresh = bytes(n * IDENTITY_BYTES);
+    const identities = op === 'seal' ? batch.identities! : fresh;
+    const frameHeaders = bytes(n * FRAME_HEADER_SIZE);
+    const codecs = bytes(n);
+    const zero = bytes(n);
+    const known = bytes(n);
     const set = op === 'hashAndSeal' ? batch.known : undefined;
     if (set && this.#knownWords?.buffer !== set.buffer) this.#knownWords = new Int32Array(set.buffer);
     this.native.sealBatch(

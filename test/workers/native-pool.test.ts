@@ -209,7 +209,7 @@ describe.runIf(native)('NativeBlockPool (native/seal-batch.c) against the worker
     });
     const r = await pool!.submit(b);
     expect(Array.from(r.zero)).toEqual([0, 0, 0, 1]);
-    expect(r.bytesRead).toBe(3 * (len - Math.floor(len / 3)) + (len - Math.floor(len / 3)));
+    expect(r.bytesRead).toBe(4 * (len - Math.floor(len / 3))); // each map zero-fills its middle third
   });
 
   it('skips sealing blocks the identity set holds, and seals the others', async () => {
@@ -225,15 +225,12 @@ describe.runIf(native)('NativeBlockPool (native/seal-batch.c) against the worker
   });
 
   it('fails a batch with the catalog error a worker raises, naming the file and offset', async () => {
+    /** A batch of one empty 4 KiB block, unkeyed and unencrypted, for a read map to fill. */
+    const oneBlock = (op: BlockOp, level: CompressionLevel) =>
+      batchesOf({ op, level, keyed: false, encrypted: false, blocks: [new Uint8Array(4096)] })[0];
     const short = new ReadMapBuilder();
     short.push(fd, image.length - 100, 4096, 0);
-    const [past] = batchesOf({
-      op: 'hashAndSeal',
-      level: 'optimal',
-      keyed: false,
-      encrypted: false,
-      blocks: [new Uint8Array(4096)],
-    });
+    const past = oneBlock('hashAndSeal', 'optimal');
     const msg = await expectRejects(
       'DM_ERR_SOURCE_TRUNCATED',
       pool!.submit({ ...past, reads: [short.take()], readPaths: { [fd]: imagePath } }),
@@ -244,23 +241,11 @@ describe.runIf(native)('NativeBlockPool (native/seal-batch.c) against the worker
     closeSync(closed);
     const bad = new ReadMapBuilder();
     bad.push(closed, 0, 4096, 0);
-    const [ebadf] = batchesOf({
-      op: 'hash',
-      level: 'none',
-      keyed: false,
-      encrypted: false,
-      blocks: [new Uint8Array(4096)],
-    });
+    const ebadf = oneBlock('hash', 'none');
     await expectRejects('DM_ERR_IO_READ', pool!.submit({ ...ebadf, reads: [bad.take()] }));
 
     const outside = Float64Array.of(fd, 0, 8192, 0);
-    const [big] = batchesOf({
-      op: 'hash',
-      level: 'none',
-      keyed: false,
-      encrypted: false,
-      blocks: [new Uint8Array(4096)],
-    });
+    const big = oneBlock('hash', 'none');
     await expectRejects('DM_ERR_INTERNAL', pool!.submit({ ...big, reads: [outside] }));
   });
 
