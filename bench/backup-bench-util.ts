@@ -118,6 +118,13 @@ export function timeCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv 
   return ms;
 }
 
+/** The median (the mean of the middle two for an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 export function mbps(bytes: number, ms: number): number {
   return Math.round((bytes / 1e6 / (ms / 1000)) * 10) / 10;
 }

@@ -30,6 +30,7 @@ import {
   Stopwatch,
   arg,
   mbps,
+  median,
   mixedImage,
   pinImage,
   runBackupChild,
@@ -123,8 +124,6 @@ async function measureFloor(image: string): Promise<Floor> {
   );
   return f;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /**
  * Rounds: floor, then each configuration's backup, then the floor again; each backup is compared

@@ -1,12 +1,6 @@
 /** The bitlooker bench's report: per-tool medians, datamover's byte accounting, the bar. */
 import type { DiskManifest } from '../src/fixtures/index.js';
-import type { Measured } from './backup-bench-util.js';
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
+import { median, type Measured } from './backup-bench-util.js';
 
 interface DmJson {
   stats: { readBytes: number; transferredBytes: number; compressionRatio: number; dedupeRatio: number };
@@ -95,14 +89,13 @@ function reportRounds(results: Map<string, Measured[]>): void {
   const borgs = ['borg-none', 'borg-repokey'].map(of).filter((w): w is number[] => w !== undefined);
   const perRound = (peer: (i: number) => number) => dm.map((d, i) => peer(i) / d);
   const restic = of('restic');
-  const rows: [string, number[]][] = [
-    ...(restic ? [['restic', perRound((i) => restic[i]!)] as [string, number[]]] : []),
-    ...(borgs.length > 0
-      ? [['fastest borg', perRound((i) => Math.min(...borgs.map((w) => w[i]!)))] as [string, number[]]]
-      : []),
+  const rows: [string, number[] | undefined][] = [
+    ['restic', restic && perRound((i) => restic[i]!)],
+    ['fastest borg', borgs.length > 0 ? perRound((i) => Math.min(...borgs.map((w) => w[i]!))) : undefined],
   ];
   for (const [name, ratios] of rows)
-    console.log(
-      `per round, ${name} ÷ datamover: ${ratios.map((r) => r.toFixed(2)).join(', ')} (median ${median(ratios).toFixed(2)}×)`,
-    );
+    if (ratios)
+      console.log(
+        `per round, ${name} ÷ datamover: ${ratios.map((r) => r.toFixed(2)).join(', ')} (median ${median(ratios).toFixed(2)}×)`,
+      );
 }
