@@ -34,6 +34,14 @@ export const ERROR_CATALOG = {
   DM_ERR_IO_READ: entry('io', 'reading a file failed'),
   DM_ERR_IO_WRITE: entry('io', 'writing a file failed'),
   DM_ERR_IO_NOSPACE: entry('io', 'the target file system is full (ENOSPC)'),
+  DM_ERR_IO_NOT_REGULAR: entry(
+    'usage',
+    'a path meant to be a regular file is a device, FIFO, socket, directory or link',
+  ),
+
+  // ── output targets ──
+  DM_ERR_OUTPUT_EXISTS: entry('usage', 'the output file exists; --force replaces it'),
+  DM_ERR_OUTPUT_REFUSED: entry('usage', 'the output path lies inside a repository or is not a regular file'),
 
   // ── disk image sources ──
   DM_ERR_SOURCE_FORMAT_UNKNOWN: entry('badInput', 'the image format is not recognised'),
@@ -77,6 +85,8 @@ export const ERROR_CATALOG = {
 
   // ── repository ──
   DM_ERR_REPO_NOT_FOUND: entry('usage', 'no repository at this path'),
+  DM_ERR_REPO_NOT_EMPTY: entry('usage', 'the directory is neither a repository nor empty'),
+  DM_ERR_REPO_POINT_DAMAGED: entry('integrity', 'one or more restore points are damaged'),
   DM_ERR_REPO_FORMAT: entry('integrity', 'a repository file has a bad magic number or layout'),
   DM_ERR_REPO_VERSION: entry('integrity', 'a repository file has an unsupported format version'),
   DM_ERR_REPO_CHECKSUM: entry('integrity', 'a repository file or blob fails its checksum'),
@@ -88,6 +98,7 @@ export const ERROR_CATALOG = {
   // ── encryption ──
   DM_ERR_CRYPTO_PASSWORD: entry('crypto', 'the password is wrong'),
   DM_ERR_CRYPTO_PASSWORD_REQUIRED: entry('crypto', 'the repository is encrypted and no password was given'),
+  DM_ERR_CRYPTO_NOT_ENCRYPTED: entry('crypto', 'a password was given but the repository is not encrypted'),
   DM_ERR_CRYPTO_AUTH: entry('integrity', 'authenticated decryption failed: the data was altered'),
 
   // ── workers and codecs ──
