@@ -1,13 +1,18 @@
 /**
  * BitLooker analysis of one NTFS volume: free clusters from $Bitmap, clusters of excluded files, and
- * the sanity checks that decide whether the volume may contribute skip ranges at all.
+ * the sanity checks that decide whether the volume may contribute skip ranges at all. Nothing is
+ * skipped on one source's word when another contradicts it: every in-use MFT record's clusters are
+ * checked against the free runs (ntfs/claims.ts), and clusters an excluded file shares with other
+ * in-use data are kept.
  */
 import type { DiskSource } from '../source/disk-source.js';
 import { dmError, isDmError } from '../errors.js';
-import { checkAborted } from './abort.js';
+import { claimVerdict, keepCrossLinked } from './claim-verdict.js';
+import { resolveExclusions } from './exclusions.js';
+import type { ExclusionTarget } from './exclusions.js';
 import { scanFreeClusters } from './ntfs/bitmap.js';
-import { filesBeneath, fileClusters, resolvePath, ROOT_RECORD } from './ntfs/files.js';
-import type { ResolvedFile } from './ntfs/files.js';
+import { checkClaims } from './ntfs/claims.js';
+import { ROOT_RECORD } from './ntfs/files.js';
 import type { Mft } from './ntfs/mft.js';
 import { AttrType } from './ntfs/record.js';
 import { loadUpcase, simpleFold } from './ntfs/upcase.js';
@@ -117,46 +122,29 @@ export async function analyzeNtfsVolume(
       warnings.push('$UpCase unreadable: names compared with simple Unicode case folding');
       fold = simpleFold;
     }
-    const excluded: ExcludedFile[] = [];
-    const excludedClusters: ByteRange[] = [];
-    const targets: { path: string; quiet: boolean }[] = [
+    const targets: ExclusionTarget[] = [
       ...SWAP_FILES.filter(([k]) => options.excludeSwap[k]).map(([, path]) => ({ path, quiet: true })),
       ...options.exclude.map((path) => ({ path, quiet: false })),
     ];
-    for (const t of targets) {
-      checkAborted(options.signal);
-      const found = await resolveQuiet(mft, fold, t.path);
-      if (!found) {
-        if (!t.quiet) warnings.push(`exclusion "${t.path}" not found on this volume`);
-        continue;
-      }
-      if (found.record < 16 || found.record === ROOT_RECORD) {
-        warnings.push(`exclusion "${t.path}" names NTFS metadata or the root: not excluded`);
-        continue;
-      }
-      const files = found.isDirectory ? await filesBeneath(mft, found.record) : [found];
-      const clusters: ByteRange[] = [];
-      for (const f of files) {
-        for (const run of (await fileClusters(mft, f.record, f.sequence)).runs)
-          clusters.push({ offset: run.lcn, length: run.length });
-      }
-      const merged = coalesce(clusters);
-      if (overlaps(merged, metadata)) {
-        throw dmError('DM_ERR_NTFS_RUNLIST', `clusters of "${t.path}" overlap NTFS metadata`, {
-          file: source.path,
-          field: t.path,
-        });
-      }
-      excludedClusters.push(...merged);
-      const cs = boot.clusterSize;
-      excluded.push({
-        path: t.path,
-        bytes: totalLength(merged) * cs,
-        extents: merged.map((r) => ({ offset: part.offset + r.offset * cs, length: r.length * cs })),
-      });
-    }
+    const exclusions = await resolveExclusions(mft, fold, targets, metadata, warnings, options.signal);
+
+    // Every in-use record's clusters against what would be skipped: one pass over the whole $MFT.
+    const claims = await checkClaims(mft, {
+      free: scan.free,
+      excluded: coalesce(exclusions.flatMap((e) => e.clusters)),
+      excludedOwners: new Set(exclusions.flatMap((e) => e.records)),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    await claimVerdict(mft, claims, warnings);
+    const kept = keepCrossLinked(exclusions, claims, warnings);
+
     const cs = boot.clusterSize;
-    const skip = coalesce([...free, ...excludedClusters]).map((r) => ({
+    const excluded: ExcludedFile[] = kept.map((e) => ({
+      path: e.path,
+      bytes: totalLength(e.clusters) * cs,
+      extents: e.clusters.map((r) => ({ offset: part.offset + r.offset * cs, length: r.length * cs })),
+    }));
+    const skip = coalesce([...free, ...kept.flatMap((e) => e.clusters)]).map((r) => ({
       offset: part.offset + r.offset * cs,
       length: r.length * cs,
     }));
@@ -178,19 +166,6 @@ export async function analyzeNtfsVolume(
       },
       skip: [],
     };
-  }
-}
-
-async function resolveQuiet(
-  mft: Mft,
-  fold: (s: string) => string,
-  path: string,
-): Promise<ResolvedFile | undefined> {
-  try {
-    return await resolvePath(mft, fold, path);
-  } catch (err) {
-    if (isDmError(err, 'DM_ERR_NTFS_NOT_FOUND')) return undefined;
-    throw err;
   }
 }
 
