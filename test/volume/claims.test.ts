@@ -122,6 +122,32 @@ describe('$Bitmap against every in-use record (c512)', () => {
     expect((await analyze(a.img)).volumes[0]).toMatchObject({ status: 'ok' });
   });
 
+  it('reserved records 12-15 (bit set by design) may be empty; a user record the $MFT $BITMAP claims may not', async () => {
+    const { img, vol } = await setup('/hiberfil.sys');
+    const rs = vol.boot.mftRecordSize;
+    img.fill(0, vol.mft.diskOffsetOf(13), vol.mft.diskOffsetOf(13) + rs);
+    const a = await analyze(img);
+    expect(a.volumes[0]).toMatchObject({ status: 'ok' });
+    expect(a.warnings).toEqual([]);
+
+    // A user record neither source marks in use (the pristine volume has no disagreement).
+    let free = vol.mft.recordCount - 1;
+    while ((await vol.mft.readRecord(free).catch(() => undefined))?.inUse ?? false) free--;
+    expect(free).toBeGreaterThanOrEqual(16);
+    img.fill(0, vol.mft.diskOffsetOf(free), vol.mft.diskOffsetOf(free) + rs);
+    await setMftBitmapBit(img, vol, free, true);
+    expectReadWhole(await analyze(img), 'DM_ERR_NTFS_RECORD', `first: record ${free}:`);
+  });
+
+  it('volume bounds: an in-use run past the last cluster cannot be checked, so the volume is read whole', async () => {
+    const { img, vol, record } = await setup('/hiberfil.sys');
+    const at = attrOffset(img, vol.mft.diskOffsetOf(record), 0x80);
+    const mp = at + (img[at + 32]! | (img[at + 33]! << 8));
+    expect(facts.totalClusters).toBeLessThan(0x7fff - 118);
+    img.set([0x21, 118, 0xff, 0x7f, 0], mp); // LCN 32767: outside the 16383-cluster volume
+    expectReadWhole(await analyze(img), 'DM_ERR_NTFS_RECORD', `first: record ${record}:`);
+  });
+
   it('without a $MFT $BITMAP the records cannot be cross-checked: read whole', async () => {
     const { img, vol } = await setup('/hiberfil.sys');
     const at = attrOffset(img, vol.mft.diskOffsetOf(0), 0xb0);

@@ -89,8 +89,8 @@ export async function checkClaims(mft: Mft, inputs: ClaimInputs): Promise<ClaimR
         onUnreadable(number, error!.message);
         return;
       }
-      if (record.inUse && !bitmapInUse) headerOnly++;
-      if (!record.inUse && bitmapInUse) bitmapOnly++;
+      if (record.inUse && bitmapInUse === false) headerOnly++;
+      if (!record.inUse && bitmapInUse === true) bitmapOnly++;
       const owner = record.baseRecord !== 0 ? record.baseRecord : number;
       try {
         forEachRun(record, total, where, (lcn, length, ownData) => {

@@ -17,16 +17,17 @@ const CHUNK_BYTES = 1 << 20;
 
 export interface ScannedRecord {
   readonly number: number;
-  /** The $MFT $BITMAP bit. */
-  readonly bitmapInUse: boolean;
+  /** The $MFT $BITMAP bit; undefined for the reserved records 12-15, whose bit says nothing. */
+  readonly bitmapInUse: boolean | undefined;
   /** The parsed record; absent when it could not be parsed (`error` says why). */
   readonly record?: MftRecord;
   readonly error?: DmError;
 }
 
 /**
- * Calls `visit` for every record that the header or the $MFT $BITMAP marks in use, in record order.
- * Records neither marks in use are not parsed. Throws DM_ERR_NTFS_BITMAP when the $MFT $BITMAP is
+ * Calls `visit` for every record that the header or the $MFT $BITMAP marks in use, in record order
+ * (the system files 0-11 always; the reserved records 12-15 by header alone, their bits being set by
+ * design). Records neither marks in use are not parsed. Throws DM_ERR_NTFS_BITMAP when the $MFT $BITMAP is
  * missing or unreadable, or when the $MFT's runlist maps fewer records than its size declares
  * (records that could not be checked); DM_ERR_ABORTED between chunks.
  */
@@ -77,7 +78,7 @@ export async function scanMftRecords(
     );
     for (let i = 0; i < count; i++) {
       const at = i * rs;
-      const bitmapInUse = ((bits[i >>> 3]! >>> (i & 7)) & 1) === 1;
+      const bitmapInUse = mftBitmapSays(first + i, bits, i);
       const isFile = ascii(buf, at, 4) === 'FILE';
       // The flags word lies in the first sector, never in a fixup-protected tail: read it raw.
       if (!bitmapInUse && (!isFile || (u16(buf, at + 22) & RecordFlag.inUse) === 0)) continue;
@@ -91,6 +92,21 @@ export async function scanMftRecords(
       }
     }
   }
+}
+
+/** Records 0-11: the system files, always in use. */
+const SYSTEM_FILES = 12;
+/** Records 12-15 are reserved: always marked in the $MFT $BITMAP, in use or not (their header decides). */
+const FIRST_USER_RECORD = 16;
+
+/**
+ * What the $MFT $BITMAP contributes for record `n` (bit `i` of `bits`). The system files always count
+ * as in use; for the reserved records 12-15 the bit is set by design and says nothing.
+ */
+function mftBitmapSays(n: number, bits: Uint8Array, i: number): boolean | undefined {
+  if (n < SYSTEM_FILES) return true;
+  if (n < FIRST_USER_RECORD) return undefined;
+  return ((bits[i >>> 3]! >>> (i & 7)) & 1) === 1;
 }
 
 /** Bitmap bytes [from, from + n) into `out`; bytes past the initialized size read as 0 (free). */
