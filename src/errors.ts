@@ -76,7 +76,10 @@ export const ERROR_CATALOG = {
   DM_ERR_NTFS_ATTRIBUTE: entry('badInput', 'an NTFS attribute is invalid'),
   DM_ERR_NTFS_RUNLIST: entry('badInput', 'an NTFS runlist is invalid or points outside the volume'),
   DM_ERR_NTFS_ATTRLIST: entry('badInput', 'an NTFS attribute list is invalid, cyclic or too large'),
-  DM_ERR_NTFS_BITMAP: entry('badInput', 'the NTFS $Bitmap is invalid or shorter than the volume'),
+  DM_ERR_NTFS_BITMAP: entry(
+    'badInput',
+    'the NTFS $Bitmap (or $MFT $BITMAP) is invalid, too short, or marks in-use clusters free',
+  ),
   DM_ERR_NTFS_NOT_FOUND: entry('badInput', 'a guest path does not exist on the NTFS volume'),
 
   // ── change maps ──
