@@ -138,10 +138,8 @@ function forEachRun(
 ): void {
   for (const a of record.attributes) {
     if (!a.nonResident) continue;
-    const runs = decodeRunlist(a.mappingPairs!, a.lowestVcn, a.highestVcn, total, {
-      ...where,
-      field: `MFT record ${record.number} attribute 0x${a.type.toString(16)}`,
-    });
+    // `where` is shared: the caller's message names the record (no string built per attribute).
+    const runs = decodeRunlist(a.mappingPairs!, a.lowestVcn, a.highestVcn, total, where);
     const ownData = a.type === AttrType.data && a.name === '';
     for (const r of runs) if (r.lcn >= 0) visit(r.lcn, r.length, ownData);
   }

@@ -5,10 +5,10 @@
  */
 import { dmError, isDmError } from '../../errors.js';
 import type { DmError } from '../../errors.js';
-import { ascii, u16 } from '../bytes.js';
+import { u16 } from '../bytes.js';
 import { checkAborted } from '../abort.js';
 import type { Mft, StreamInfo } from './mft.js';
-import { AttrType, parseRecord, RecordFlag } from './record.js';
+import { AttrType, isFileRecord, parseRecord, RecordFlag } from './record.js';
 import type { MftRecord } from './record.js';
 import { readStream } from './stream.js';
 
@@ -79,7 +79,7 @@ export async function scanMftRecords(
     for (let i = 0; i < count; i++) {
       const at = i * rs;
       const bitmapInUse = mftBitmapSays(first + i, bits, i);
-      const isFile = ascii(buf, at, 4) === 'FILE';
+      const isFile = isFileRecord(buf, at);
       // The flags word lies in the first sector, never in a fixup-protected tail: read it raw.
       if (!bitmapInUse && (!isFile || (u16(buf, at + 22) & RecordFlag.inUse) === 0)) continue;
       const number = first + i;

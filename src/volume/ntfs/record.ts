@@ -47,6 +47,11 @@ export interface MftRecord {
 
 export const RecordFlag = { inUse: 0x1, directory: 0x2 } as const;
 
+/** Whether the record at `at` starts with the magic "FILE" (compared as bytes: called per record). */
+export function isFileRecord(b: Uint8Array, at: number): boolean {
+  return b[at] === 0x46 && b[at + 1] === 0x49 && b[at + 2] === 0x4c && b[at + 3] === 0x45;
+}
+
 /** Low 48 bits of an MFT reference: the record number. */
 export function refRecord(b: Uint8Array, o: number): number {
   return u32(b, o) + u16(b, o + 4) * 0x100000000;
@@ -58,8 +63,8 @@ export function refRecord(b: Uint8Array, o: number): number {
  */
 export function parseRecord(rec: Uint8Array, number: number, file: string, offset: number): MftRecord {
   const where = { file, offset };
-  const magic = ascii(rec, 0, 4);
-  if (magic !== 'FILE') {
+  if (!isFileRecord(rec, 0)) {
+    const magic = ascii(rec, 0, 4);
     throw dmError(
       'DM_ERR_NTFS_RECORD',
       `MFT record ${number}: magic "${magic === 'BAAD' ? 'BAAD' : 'not FILE'}"`,
