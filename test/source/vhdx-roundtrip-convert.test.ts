@@ -118,7 +118,7 @@ describe('convertImage (our reader and writer only)', () => {
     const raw = await makeRaw('self.raw', 12 * MiB);
     const before = sha256(raw);
     const err = await convert(raw, raw, { to: 'vhdx' }).catch((e: unknown) => e);
-    expect(isDmError(err, 'DM_ERR_ARG_INVALID')).toBe(true);
+    expect(isDmError(err, 'DM_ERR_OUTPUT_REFUSED')).toBe(true);
     expect(sha256(raw)).toBe(before);
   });
 
