@@ -4,7 +4,7 @@
  * lie anywhere inside a repository (restore -o, convert -o): one wrong path must not destroy it.
  */
 import { lstat, open, realpath } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { CONFIG_MAGIC } from './format/constants.js';
 import { paths } from './layout.js';
 
@@ -28,16 +28,21 @@ export async function isRepositoryDir(dir: string): Promise<boolean> {
 }
 
 /**
- * The repository directory that contains `dir` (itself or an ancestor), walking up from its real
- * path (symlinked directories are resolved, so a link cannot hide a repository); undefined when
- * none does or `dir` does not exist.
+ * The repository directory that contains `dir` (itself or an ancestor), walking up from the real
+ * path of its nearest existing ancestor (symlinked directories are resolved, so a link cannot hide
+ * a repository); undefined when none does.
  */
 export async function repositoryContaining(dir: string): Promise<string | undefined> {
-  let at: string;
-  try {
-    at = await realpath(dir);
-  } catch {
-    return undefined;
+  let at = resolve(dir);
+  for (;;) {
+    try {
+      at = await realpath(at);
+      break;
+    } catch {
+      const up = dirname(at);
+      if (up === at) return undefined;
+      at = up;
+    }
   }
   for (;;) {
     if (await isRepositoryDir(at)) return at;

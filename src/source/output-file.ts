@@ -6,15 +6,19 @@
  *   with `force`, an existing regular file. Symlinks, directories, devices, FIFOs and sockets are
  *   refused (DM_ERR_OUTPUT_REFUSED); an existing file without force is DM_ERR_OUTPUT_EXISTS.
  * - OutputTemp: the bytes go to a temp file in the output's directory, created with O_EXCL (it
- *   never truncates an existing file), named `.<name>.partial-<pid>-<8 hex>`. `publish` links it to
+ *   never truncates an existing file), named `.<name>.partial-<pid>-<host>-<random>` (host: 8 hex
+ *   of a hash of the host name; random: 8 hex). `publish` links it to
  *   the output (no clobber: a file that appeared meanwhile is not replaced) or, with force, renames
  *   it over a file that is still regular; `discard` unlinks only the temp this process created.
  * - Leftovers of killed runs: `prepare` removes temps of the same output that are regular files,
- *   owned by this user, named by the pattern above, whose pid is no longer alive.
+ *   owned by this user, named by the pattern above with this host's tag (or by the older
+ *   `.<name>.partial-<pid>`), whose pid is no longer alive. The host tag keeps a run on another
+ *   machine (or container) that shares the directory from losing its temp to a pid check here.
  */
 import { randomBytes, createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { link, lstat, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { dmError, fromSystemError } from '../errors.js';
 
@@ -84,7 +88,11 @@ function tempPrefix(out: string): string {
   return `.${short}.partial-`;
 }
 
-const TEMP_SUFFIX_RE = /^(\d{1,10})(?:-[0-9a-f]{8})?$/;
+/** `<pid>-<host>-<random>`, or the older `<pid>` alone. */
+const TEMP_SUFFIX_RE = /^(\d{1,10})(?:-([0-9a-f]{8})-[0-9a-f]{8})?$/;
+
+/** 8 hex of a hash of this host's name: temps of other hosts sharing a directory are not ours. */
+export const HOST_TAG = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
 
 function isAlive(pid: number): boolean {
   try {
@@ -97,8 +105,8 @@ function isAlive(pid: number): boolean {
 
 /**
  * Removes temps of `out` left by killed runs: same name pattern (`.<name>.partial-<pid>` as older
- * versions named them, or `…-<pid>-<8 hex>`), a pid that is not this process and no longer alive,
- * a regular file owned by this user. Returns the paths removed. Never throws.
+ * versions named them, or `…-<pid>-<this host's tag>-<8 hex>`), a pid that is not this process and
+ * no longer alive, a regular file owned by this user. Returns the paths removed. Never throws.
  */
 export async function removeStaleTemps(out: string): Promise<string[]> {
   const dir = dirname(out);
@@ -114,7 +122,8 @@ export async function removeStaleTemps(out: string): Promise<string[]> {
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const m = TEMP_SUFFIX_RE.exec(name.slice(prefix.length));
-    const pid = m ? Number(m[1]) : 0;
+    if (!m || (m[2] !== undefined && m[2] !== HOST_TAG)) continue;
+    const pid = Number(m[1]);
     if (pid < 2 || pid === process.pid || isAlive(pid)) continue;
     const path = join(dir, name);
     const st = await lstat(path).catch(() => undefined);
@@ -146,7 +155,8 @@ export class OutputTemp {
   /** Removes leftovers of killed runs of the same output and picks a fresh temp name. */
   static async prepare(out: string, force: boolean): Promise<OutputTemp> {
     const removed = await removeStaleTemps(out);
-    const path = join(dirname(out), `${tempPrefix(out)}${process.pid}-${randomBytes(4).toString('hex')}`);
+    const suffix = `${process.pid}-${HOST_TAG}-${randomBytes(4).toString('hex')}`;
+    const path = join(dirname(out), `${tempPrefix(out)}${suffix}`);
     return new OutputTemp(out, path, force, removed);
   }
 

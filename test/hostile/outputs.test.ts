@@ -33,7 +33,7 @@ function findFile(dir: string, suffix: string): string {
 
 /** Every temp a restore or convert could have left in `dir` (none may survive a refused command). */
 function partials(dir: string): string[] {
-  return readdirSync(dir).filter((n) => n.includes('.partial-'));
+  return existsSync(dir) ? readdirSync(dir).filter((n) => n.includes('.partial-')) : [];
 }
 
 beforeAll(async () => {
@@ -65,6 +65,10 @@ beforeAll(async () => {
   targets.set('point file', { path: findFile(repo, '.point'), code: 'DM_ERR_OUTPUT_REFUSED' });
   targets.set('new file in a repository', {
     path: join(repo, 'files', 'new.raw'),
+    code: 'DM_ERR_OUTPUT_REFUSED',
+  });
+  targets.set('missing directory in a repository', {
+    path: join(repo, 'files', 'no-such-dir', 'new.raw'),
     code: 'DM_ERR_OUTPUT_REFUSED',
   });
   // A symlinked directory does not hide the repository behind it (real paths are checked).

@@ -4,9 +4,10 @@
  * own temp on failure and the identifiable leftovers of killed runs, and agree on a VHDX's size.
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { lstatSync } from 'node:fs';
 import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backup } from '../../src/job/backup.js';
@@ -99,16 +100,19 @@ describe('restore() output target', () => {
     const dir = join(t.dir, 'leftovers');
     await mkdir(dir);
     const dead = deadPid();
-    const own = [`.disk.raw.partial-${dead}`, `.disk.raw.partial-${dead}-0123abcd`];
+    const host = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+    const otherHost = host === '00000000' ? '11111111' : '00000000';
+    const own = [`.disk.raw.partial-${dead}`, `.disk.raw.partial-${dead}-${host}-0123abcd`];
     const kept = [
-      `.disk.raw.partial-${process.ppid}-0123abcd`, // a live process's
-      `.other.raw.partial-${dead}-0123abcd`, // another output's
-      `.disk.raw.partial-${dead}-notours`, // not the pattern
+      `.disk.raw.partial-${process.ppid}-${host}-0123abcd`, // a live process's
+      `.disk.raw.partial-${dead}-${otherHost}-0123abcd`, // another host's (its pid means nothing here)
+      `.other.raw.partial-${dead}-${host}-0123abcd`, // another output's
+      `.disk.raw.partial-${dead}-${host}-notours`, // not the pattern
       'disk.raw.partial-1234', // not the pattern
     ];
     for (const n of [...own, ...kept]) await writeFile(join(dir, n), 'x');
-    await symlink(image, join(dir, `.disk.raw.partial-${dead}-00000000`)); // not a regular file
-    kept.push(`.disk.raw.partial-${dead}-00000000`);
+    await symlink(image, join(dir, `.disk.raw.partial-${dead}-${host}-00000000`)); // not a regular file
+    kept.push(`.disk.raw.partial-${dead}-${host}-00000000`);
     await restore({ repo, vm: 'x', out: join(dir, 'disk.raw'), password });
     expect((await readdir(dir)).sort()).toEqual([...kept, 'disk.raw'].sort());
     expect((await readFile(image)).equals(disk)).toBe(true);

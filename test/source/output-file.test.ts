@@ -9,7 +9,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OutputTemp } from '../../src/source/output-file.js';
+import { HOST_TAG, OutputTemp } from '../../src/source/output-file.js';
 import { createVhdx } from '../../src/source/vhdx/writer/vhdx-writer.js';
 
 let dir: string;
@@ -66,9 +66,9 @@ describe('OutputTemp', () => {
     expect(await readFile(temp.path, 'utf8')).toBe('someone else');
   });
 
-  it('names temps .<name>.partial-<pid>-<8 hex>', async () => {
+  it('names temps .<name>.partial-<pid>-<host tag>-<8 hex>', async () => {
     const temp = await OutputTemp.prepare(join(dir, 'e.raw'), false);
-    expect(temp.path).toMatch(new RegExp(`/\\.e\\.raw\\.partial-${process.pid}-[0-9a-f]{8}$`));
+    expect(temp.path).toMatch(new RegExp(`/\\.e\\.raw\\.partial-${process.pid}-${HOST_TAG}-[0-9a-f]{8}$`));
   });
 });
 
