@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOST_TAG, OutputTemp } from '../../src/source/output-file.js';
+import { convertImage } from '../../src/source/convert.js';
+import { openImage } from '../../src/source/open-image.js';
 import { createVhdx } from '../../src/source/vhdx/writer/vhdx-writer.js';
 
 let dir: string;
@@ -80,5 +82,25 @@ describe('createVhdx({ exclusive: true })', () => {
       code: 'DM_ERR_IO_OPEN',
     });
     expect(await readFile(p, 'utf8')).toBe('not to be truncated');
+  });
+});
+
+describe("convertImage without the job's up-front check", () => {
+  it('still never replaces a FIFO, even forced, and leaves no temp', async () => {
+    const input = join(dir, 'in.raw');
+    await writeFile(input, Buffer.alloc(4096, 7));
+    const fifo = join(dir, 'out-fifo');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const source = await openImage(input);
+    try {
+      for (const force of [false, true])
+        await expect(convertImage(source, fifo, { to: 'raw', force })).rejects.toMatchObject({
+          code: force ? 'DM_ERR_OUTPUT_REFUSED' : 'DM_ERR_OUTPUT_EXISTS',
+        });
+    } finally {
+      await source.close();
+    }
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    expect((await readdir(dir)).filter((n) => n.startsWith('.out-fifo.partial-'))).toEqual([]);
   });
 });

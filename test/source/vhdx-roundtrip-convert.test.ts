@@ -4,7 +4,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -132,6 +132,10 @@ describe('convertImage (our reader and writer only)', () => {
       );
       expect(isDmError(err, 'DM_ERR_ABORTED')).toBe(true);
       expect(existsSync(out)).toBe(false);
+      // Nor its temp file (issue 14: output temps are the command's own and go with it).
+      expect(readdirSync(path.dirname(out)).filter((n) => n.startsWith(`.aborted.${to}.partial-`))).toEqual(
+        [],
+      );
     }
     const pre = AbortSignal.abort();
     const err = await convert(raw, at('pre.raw'), { to: 'raw', signal: pre }).catch((e: unknown) => e);
