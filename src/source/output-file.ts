@@ -55,6 +55,10 @@ function refuseKind(out: string, st: Stats): never {
 
 /** Refuses what must not be written (see the file comment); a missing directory is DM_ERR_IO_OPEN. */
 export async function checkOutputPath(out: string, force: boolean): Promise<void> {
+  if (/[/\\]$/.test(out))
+    throw dmError('DM_ERR_OUTPUT_REFUSED', `${out} names a directory: the output must be a file`, {
+      file: out,
+    });
   let st: Stats | undefined;
   try {
     st = await lstatOrUndefined(out);

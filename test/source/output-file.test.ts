@@ -9,7 +9,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HOST_TAG, OutputTemp } from '../../src/source/output-file.js';
+import { HOST_TAG, OutputTemp, checkOutputPath } from '../../src/source/output-file.js';
 import { convertImage } from '../../src/source/convert.js';
 import { openImage } from '../../src/source/open-image.js';
 import { createVhdx } from '../../src/source/vhdx/writer/vhdx-writer.js';
@@ -71,6 +71,13 @@ describe('OutputTemp', () => {
   it('names temps .<name>.partial-<pid>-<host tag>-<8 hex>', async () => {
     const temp = await OutputTemp.prepare(join(dir, 'e.raw'), false);
     expect(temp.path).toMatch(new RegExp(`/\\.e\\.raw\\.partial-${process.pid}-${HOST_TAG}-[0-9a-f]{8}$`));
+  });
+});
+
+describe('checkOutputPath', () => {
+  it('refuses a path that ends in a slash (it names a directory), existing or not', async () => {
+    for (const out of [join(dir, 'not-yet') + '/', dir + '/'])
+      await expect(checkOutputPath(out, true)).rejects.toMatchObject({ code: 'DM_ERR_OUTPUT_REFUSED' });
   });
 });
 
