@@ -11,6 +11,7 @@ import { restorePoint } from '../repository/restore.js';
 import type { RestoreFormat } from '../repository/restore-sink.js';
 import type { ProgressListener } from './backup-progress.js';
 import { throttledProgress } from './backup-progress.js';
+import { checkOutputTarget } from './output-target.js';
 
 export interface RestoreJobOptions {
   readonly repo: string;
@@ -19,8 +20,14 @@ export interface RestoreJobOptions {
   readonly disk?: number;
   /** 'latest' (default) or a point id. */
   readonly point?: string;
-  /** Output file; `.vhdx` gives a VHDX, anything else a raw (sparse) image. */
+  /**
+   * Output file; `.vhdx` gives a VHDX, anything else a raw (sparse) image. Refused, before any
+   * work: a path inside a repository, a link, directory, device, FIFO or socket
+   * (DM_ERR_OUTPUT_REFUSED), an existing file unless `force` (DM_ERR_OUTPUT_EXISTS).
+   */
   readonly out: string;
+  /** Replace an existing regular file at `out` (CLI --force). Default false. */
+  readonly force?: boolean;
   readonly format?: RestoreFormat;
   readonly password?: string;
   readonly signal?: AbortSignal;
@@ -50,6 +57,8 @@ export async function restore(o: RestoreJobOptions): Promise<RestoreJobResult> {
   const started = performance.now();
   const progress = throttledProgress('restore', o.onProgress);
   if (o.signal?.aborted) throw dmError('DM_ERR_ABORTED', 'restore was aborted');
+  const force = o.force ?? false;
+  await checkOutputTarget(o.out, force); // before the repository opens (scrypt) or anything is read
   progress('open', 0, 0);
   startDefaultPool(); // the decode threads boot while the repository opens (scrypt when encrypted)
   const repo = await openRepository(o.repo, o.password !== undefined ? { password: o.password } : {});
@@ -61,6 +70,7 @@ export async function restore(o: RestoreJobOptions): Promise<RestoreJobResult> {
     disk,
     point: o.point ?? 'latest',
     out: o.out,
+    force,
     ...(o.format ? { format: o.format } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
   });

@@ -1,12 +1,13 @@
 /**
  * Where a restore writes: a sparse raw file or a dynamic VHDX (source/vhdx/writer). Either way
- * the bytes go to a temp path first; `finish` renames it into place, `discard` deletes it, so a
- * failed restore never leaves a file that looks complete.
+ * the bytes go to a temp file of this command's own (O_EXCL, source/output-file.ts) first;
+ * `finish` publishes it (never over a file that appeared meanwhile unless forced, never over a
+ * non-regular one), `discard` deletes it, so a failed restore never leaves a file that looks
+ * complete and never touches a file it did not create.
  */
-import { open, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { fromSystemError } from '../errors.js';
+import { dmError, fromSystemError } from '../errors.js';
+import { OutputTemp } from '../source/output-file.js';
 import { createVhdx } from '../source/vhdx/writer/vhdx-writer.js';
 
 export type RestoreFormat = 'raw' | 'vhdx';
@@ -29,16 +30,14 @@ export interface RestoreSink {
  */
 const WRITEBACK_EVERY = 64 * 1024 * 1024;
 
-export function tempPathFor(out: string): string {
-  return join(dirname(out), `.${basename(out)}.partial-${process.pid}`);
-}
-
-async function rawSink(out: string, tmp: string, virtualSize: number): Promise<RestoreSink> {
-  let fh: FileHandle;
+async function rawSink(temp: OutputTemp, virtualSize: number): Promise<RestoreSink> {
+  const tmp = temp.path;
+  const fh: FileHandle = await temp.create('wx');
   try {
-    fh = await open(tmp, 'w');
     await fh.truncate(virtualSize); // sparse: zero and skipped blocks are never written
   } catch (err) {
+    await fh.close().catch(() => undefined);
+    await temp.discard();
     throw fromSystemError(err, 'open', tmp);
   }
   let closed = false;
@@ -77,37 +76,69 @@ async function rawSink(out: string, tmp: string, virtualSize: number): Promise<R
         await fh.sync();
         closed = true;
         await fh.close();
-        await rename(tmp, out);
       } catch (err) {
-        throw fromSystemError(err, 'write', out);
+        throw fromSystemError(err, 'write', tmp);
       }
+      await temp.publish();
     },
     async discard() {
       await syncing;
       if (!closed) await fh.close().catch(() => undefined);
       closed = true;
-      await unlink(tmp).catch(() => undefined);
+      await temp.discard();
     },
   };
 }
 
-async function vhdxSink(out: string, tmp: string, virtualSize: number): Promise<RestoreSink> {
-  const w = await createVhdx(tmp, { virtualSize, subformat: 'dynamic', logicalSectorSize: 512 });
+/** A VHDX holds whole logical sectors: a point of another size cannot become one. */
+export function checkVhdxSize(virtualSize: number, what: string): void {
+  if (virtualSize % VHDX_SECTOR !== 0)
+    throw dmError(
+      'DM_ERR_VHDX_WRITE_OPTION',
+      `${what} is ${virtualSize} bytes, not a whole number of ${VHDX_SECTOR}-byte sectors: a VHDX ` +
+        `cannot hold it bit-exact; restore it to a raw file (any name not ending in .vhdx)`,
+      { field: 'virtualSize' },
+    );
+}
+
+const VHDX_SECTOR = 512;
+
+async function vhdxSink(temp: OutputTemp, virtualSize: number): Promise<RestoreSink> {
+  const w = await createVhdx(temp.path, {
+    virtualSize,
+    subformat: 'dynamic',
+    logicalSectorSize: VHDX_SECTOR,
+    exclusive: true,
+  });
+  temp.created();
   return {
     write: (data, offset) => w.write(data, offset),
     async finish() {
       await w.close();
-      try {
-        await rename(tmp, out);
-      } catch (err) {
-        throw fromSystemError(err, 'write', out);
-      }
+      await temp.publish();
     },
-    discard: () => w.abort(),
+    async discard() {
+      await w.abort();
+      await temp.discard();
+    },
   };
 }
 
-export function openSink(format: RestoreFormat, out: string, virtualSize: number): Promise<RestoreSink> {
-  const tmp = tempPathFor(out);
-  return format === 'vhdx' ? vhdxSink(out, tmp, virtualSize) : rawSink(out, tmp, virtualSize);
+export interface SinkTarget {
+  readonly out: string;
+  /** Replace an existing regular file at `out` (never anything else). */
+  readonly force: boolean;
+}
+
+/**
+ * Opens the sink's temp file next to `out`, after removing leftovers of killed restores of the
+ * same output (source/output-file.ts says which ones).
+ */
+export async function openSink(
+  format: RestoreFormat,
+  target: SinkTarget,
+  virtualSize: number,
+): Promise<RestoreSink> {
+  const temp = await OutputTemp.prepare(target.out, target.force);
+  return format === 'vhdx' ? vhdxSink(temp, virtualSize) : rawSink(temp, virtualSize);
 }

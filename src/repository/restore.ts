@@ -8,6 +8,7 @@
  */
 import { dmError } from '../errors.js';
 import { access } from 'node:fs/promises';
+import { toHex } from './format/bytes.js';
 import { listBackupFiles, loadPoints, pointInfo, readManifest } from './catalog.js';
 import type { LoadedPoint, PointInfo } from './catalog.js';
 import type { RepoHandle } from './handle.js';
@@ -16,7 +17,7 @@ import { choosePool } from './parallel-open.js';
 import type { DecodeOptions } from './parallel-open.js';
 import { restoreOnMainThread } from './restore-main-thread.js';
 import { restoreOnWorkers } from './restore-parallel.js';
-import { openSink } from './restore-sink.js';
+import { checkVhdxSize, openSink } from './restore-sink.js';
 import type { RestoreFormat } from './restore-sink.js';
 
 export interface RestoreOptions extends DecodeOptions {
@@ -30,6 +31,12 @@ export interface RestoreOptions extends DecodeOptions {
   readonly format?: RestoreFormat;
   /** Also re-hash every block against its identity (as verify does). Default false: CRC / GCM only. */
   readonly rehash?: boolean;
+  /**
+   * Replace an existing regular file at `out`. Default false: the output appears only where no
+   * file was (DM_ERR_OUTPUT_EXISTS otherwise, even for a file that appeared during the restore).
+   * Never replaces anything but a regular file.
+   */
+  readonly force?: boolean;
 }
 
 export interface RestoreResult {
@@ -92,7 +99,8 @@ export async function restorePoint(repo: RepoHandle, opts: RestoreOptions): Prom
   try {
     const { manifest, backupFile } = await findPoint(repo, opts.vm, opts.disk ?? 0, opts.point ?? 'latest');
     const format = opts.format ?? (opts.out.toLowerCase().endsWith('.vhdx') ? 'vhdx' : 'raw');
-    const sink = await openSink(format, opts.out, manifest.virtualSize);
+    if (format === 'vhdx') checkVhdxSize(manifest.virtualSize, `point ${toHex(manifest.id)}`);
+    const sink = await openSink(format, { out: opts.out, force: opts.force ?? false }, manifest.virtualSize);
     const how = { rehash: opts.rehash ?? false, signal: opts.signal };
     try {
       const bytesWritten = pool

@@ -3,11 +3,19 @@
  * or VHDX file. Only `present` extents are read; zero and absent ranges cost no I/O and stay holes
  * in the output (a sparse raw file, unallocated VHDX blocks). Data streams through one reused
  * buffer; all-zero runs inside present data are skipped too, as qemu-img convert does.
+ *
+ * The output is written to a temp file of this call's own (O_EXCL, output-file.ts) and published
+ * only when complete: a failure or abort removes the temp and nothing else, and an existing file
+ * is replaced only with `force` (and only if it is a regular file).
+ *
+ * A VHDX holds whole logical sectors: a source whose size is not a multiple of the sector is
+ * padded with zeros up to the next one (as qemu-img does); `virtualSize` in the result says so.
  */
-import { open, rm, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { dmError, fromSystemError } from '../errors.js';
 import type { DiskSource } from './disk-source.js';
+import { OutputTemp } from './output-file.js';
 import { createVhdx, type VhdxWriter } from './vhdx/writer/vhdx-writer.js';
 import type { SectorSize, VhdxSubformat } from './vhdx/writer/options.js';
 import { isSameFile } from './vhdx/writer/file-io.js';
@@ -24,9 +32,13 @@ export interface ConvertOptions {
   /** Called after each piece with bytes of the virtual disk handled so far and the virtual size. */
   readonly onProgress?: (done: number, total: number) => void;
   readonly signal?: AbortSignal;
+  /** Replace an existing regular file at the output (never anything else). Default false. */
+  readonly force?: boolean;
 }
 
 export interface ConvertResult {
+  /** Virtual size of the output: the source's, rounded up to whole sectors for a VHDX. */
+  readonly virtualSize: number;
   /** Data bytes written to the output (all-zero runs and holes excluded; no format overhead). */
   readonly bytesWritten: number;
   /** Bytes read from the source (present extents only). */
@@ -56,17 +68,19 @@ export async function convertImage(
       field: 'to',
     });
   if (await isSameFile(outPath, source.path))
-    throw dmError('DM_ERR_ARG_INVALID', 'the output is the source image itself', { file: outPath });
+    throw dmError('DM_ERR_OUTPUT_REFUSED', 'the output is the source image itself', { file: outPath });
   throwIfAborted(options.signal);
   const sectorSize = options.to === 'vhdx' ? (options.logicalSectorSize ?? source.logicalSectorSize) : 512;
+  const virtualSize = options.to === 'vhdx' ? alignUp(source.virtualSize, sectorSize) : source.virtualSize;
+  const temp = await OutputTemp.prepare(outPath, options.force ?? false);
   const sink =
     options.to === 'vhdx'
-      ? await vhdxSink(source, outPath, options, sectorSize)
-      : await rawSink(outPath, source.virtualSize);
+      ? await vhdxSink(source, temp, options, sectorSize)
+      : await rawSink(temp, virtualSize);
   try {
     const counts = await copyPresent(source, sink, sectorSize, options);
     await sink.finish();
-    return { ...counts, durationMs: performance.now() - started };
+    return { ...counts, virtualSize, durationMs: performance.now() - started };
   } catch (err) {
     await sink.abort();
     throw err;
@@ -109,6 +123,7 @@ async function copyPresent(
   let next = 0;
   let bytesRead = 0;
   let bytesWritten = 0;
+  /** The write in flight; its promise is observed from the start (see below). */
   let pending: { write: Promise<number>; end: number } | undefined;
   const settle = async (): Promise<void> => {
     if (!pending) return;
@@ -131,10 +146,12 @@ async function copyPresent(
       if (step.readLength < step.length) buf.fill(0, step.readLength, step.length);
       bytesRead += step.readLength;
       await settle();
-      pending = {
-        write: writeNonZeroRuns(sink, buf.subarray(0, step.length), step.at),
-        end: Math.min(step.at + step.length, total),
-      };
+      const write = writeNonZeroRuns(sink, buf.subarray(0, step.length), step.at);
+      // Observed now: it may fail (ENOSPC) while the next read is awaited, before settle() awaits
+      // it; unobserved, that rejection was "unhandled" and crashed the process. settle() and the
+      // catch below still see the failure.
+      write.catch(() => undefined);
+      pending = { write, end: Math.min(step.at + step.length, total) };
     }
     await settle();
   } catch (err) {
@@ -165,35 +182,47 @@ async function writeNonZeroRuns(sink: Sink, data: Uint8Array, offset: number): P
 
 async function vhdxSink(
   source: DiskSource,
-  outPath: string,
+  temp: OutputTemp,
   options: ConvertOptions,
   sectorSize: SectorSize,
 ): Promise<Sink> {
-  const writer: VhdxWriter = await createVhdx(outPath, {
+  const writer: VhdxWriter = await createVhdx(temp.path, {
     virtualSize: alignUp(source.virtualSize, sectorSize),
     logicalSectorSize: sectorSize,
     physicalSectorSize: Math.max(sectorSize, source.physicalSectorSize) as SectorSize,
     ...(options.blockSize !== undefined ? { blockSize: options.blockSize } : {}),
     ...(options.subformat !== undefined ? { subformat: options.subformat } : {}),
+    exclusive: true,
   });
-  return { write: (d, o) => writer.write(d, o), finish: () => writer.close(), abort: () => writer.abort() };
+  temp.created();
+  return {
+    write: (d, o) => writer.write(d, o),
+    async finish() {
+      await writer.close();
+      await temp.publish();
+    },
+    async abort() {
+      await writer.abort();
+      await temp.discard();
+    },
+  };
 }
 
-async function rawSink(outPath: string, size: number): Promise<Sink> {
-  let fh: FileHandle;
+async function rawSink(temp: OutputTemp, size: number): Promise<Sink> {
+  const fh: FileHandle = await temp.create('wx');
   try {
-    fh = await open(outPath, 'w');
     await fh.truncate(size);
   } catch (err) {
-    await rm(outPath, { force: true }).catch(() => undefined);
-    throw fromSystemError(err, 'open', outPath);
+    await fh.close().catch(() => undefined);
+    await temp.discard();
+    throw fromSystemError(err, 'open', temp.out);
   }
   let closed = false;
   const io = async <T>(op: () => Promise<T>): Promise<T> => {
     try {
       return await op();
     } catch (err) {
-      throw fromSystemError(err, 'write', outPath);
+      throw fromSystemError(err, 'write', temp.out);
     }
   };
   return {
@@ -209,11 +238,12 @@ async function rawSink(outPath: string, size: number): Promise<Sink> {
       await io(() => fh.datasync());
       closed = true;
       await io(() => fh.close());
+      await temp.publish();
     },
     async abort() {
       if (!closed) await fh.close().catch(() => undefined);
       closed = true;
-      await rm(outPath, { force: true }).catch(() => undefined);
+      await temp.discard();
     },
   };
 }

@@ -50,7 +50,8 @@ function runChild(repo: string, first: number, count: number, killAfterMs?: numb
 async function checkPoint(repo: Repository, dir: string, p: PointInfo): Promise<void> {
   const g = Number(/^gen-(\d+)$/.exec(p.changeId)![1]);
   const out = join(dir, `restore-${p.id}.raw`);
-  await restorePoint(repo, { vm: 'vm', point: p.id, out });
+  // The same point is checked after several kills: force replaces the earlier check's output.
+  await restorePoint(repo, { vm: 'vm', point: p.id, out, force: true });
   expect((await readFile(out)).equals(crashDisk(g)), `point ${p.id} gen ${g}`).toBe(true);
 }
 

@@ -4,7 +4,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -118,7 +118,7 @@ describe('convertImage (our reader and writer only)', () => {
     const raw = await makeRaw('self.raw', 12 * MiB);
     const before = sha256(raw);
     const err = await convert(raw, raw, { to: 'vhdx' }).catch((e: unknown) => e);
-    expect(isDmError(err, 'DM_ERR_ARG_INVALID')).toBe(true);
+    expect(isDmError(err, 'DM_ERR_OUTPUT_REFUSED')).toBe(true);
     expect(sha256(raw)).toBe(before);
   });
 
@@ -132,6 +132,10 @@ describe('convertImage (our reader and writer only)', () => {
       );
       expect(isDmError(err, 'DM_ERR_ABORTED')).toBe(true);
       expect(existsSync(out)).toBe(false);
+      // Nor its temp file (issue 14: output temps are the command's own and go with it).
+      expect(readdirSync(path.dirname(out)).filter((n) => n.startsWith(`.aborted.${to}.partial-`))).toEqual(
+        [],
+      );
     }
     const pre = AbortSignal.abort();
     const err = await convert(raw, at('pre.raw'), { to: 'raw', signal: pre }).catch((e: unknown) => e);

@@ -9,6 +9,7 @@ interface ConvertFlags {
   to?: string;
   blockSize?: string;
   subformat?: string;
+  force?: boolean;
   json?: boolean;
 }
 
@@ -21,6 +22,7 @@ export function registerConvert(program: Command): void {
     .option('--to <format>', 'raw | vhdx (default: from the output extension)')
     .option('--block-size <size>', 'VHDX block size, 1MiB..256MiB (default 32MiB)')
     .option('--subformat <kind>', 'dynamic | fixed (default dynamic)')
+    .option('--force', 'replace an existing regular file at the output (never a device, link or directory)')
     .option('--json', 'print one JSON document')
     .action(async (image: string, flags: ConvertFlags) => {
       const bar = progressBar('convert', !flags.json);
@@ -28,6 +30,7 @@ export function registerConvert(program: Command): void {
         const result = await convert({
           image,
           out: flags.output,
+          force: !!flags.force,
           ...(flags.to !== undefined ? { to: parseChoice(flags.to, ['raw', 'vhdx'] as const, '--to') } : {}),
           ...(flags.blockSize !== undefined ? { blockSize: parseSize(flags.blockSize, '--block-size') } : {}),
           ...(flags.subformat !== undefined
@@ -41,7 +44,11 @@ export function registerConvert(program: Command): void {
           !!flags.json,
           result,
           () =>
-            `wrote ${result.out} (${result.to}, ${formatSize(result.virtualSize)} virtual): ` +
+            `wrote ${result.out} (${result.to}, ${formatSize(result.virtualSize)} virtual` +
+            (result.virtualSize !== result.sourceVirtualSize
+              ? `; the ${formatSize(result.sourceVirtualSize)} source padded with zeros to whole sectors`
+              : '') +
+            `): ` +
             `read ${formatSize(result.bytesRead)}, wrote ${formatSize(result.bytesWritten)} of data ` +
             `in ${(result.durationMs / 1000).toFixed(2)} s`,
         );

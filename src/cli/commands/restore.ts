@@ -11,6 +11,7 @@ interface RestoreFlags {
   point?: string;
   output: string;
   passwordFile?: string;
+  force?: boolean;
   json?: boolean;
 }
 
@@ -23,6 +24,7 @@ export function registerRestore(program: Command): void {
     .option('--disk <n>', 'disk number (default 0)')
     .option('--point <id>', 'latest (default) or a point id')
     .requiredOption('-o, --output <out>', 'output file: .vhdx gives a VHDX, anything else raw')
+    .option('--force', 'replace an existing regular file at OUT (never a device, link or directory)')
     .option('--password-file <file>', 'password of an encrypted repository')
     .option('--json', 'print one JSON document')
     .action(async (flags: RestoreFlags) => {
@@ -38,6 +40,7 @@ export function registerRestore(program: Command): void {
           disk,
           point: flags.point ?? 'latest',
           out: flags.output,
+          force: !!flags.force,
           ...(password !== undefined ? { password } : {}),
           onProgress: (e) => {
             if (e.totalBytes > 0) bar.update(e.doneBytes, e.totalBytes);

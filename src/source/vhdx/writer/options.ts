@@ -23,6 +23,11 @@ export interface VhdxWriteOptions {
   readonly parent?: { readonly path: string };
   /** Diagnostic creator string in the file type identifier. */
   readonly creator?: string;
+  /**
+   * Create the file with O_EXCL: an existing file at `path` fails the call (DM_ERR_IO_OPEN) and is
+   * left untouched, instead of being truncated. Restore and convert write their temp files so.
+   */
+  readonly exclusive?: boolean;
 }
 
 export interface ResolvedWriteOptions {

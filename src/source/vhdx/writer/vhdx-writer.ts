@@ -55,7 +55,7 @@ export async function createVhdx(path: string, options: VhdxWriteOptions): Promi
   const layout = planLayout(opts);
   let fh: FileHandle;
   try {
-    fh = await open(path, 'w+');
+    fh = await open(path, options.exclusive ? 'wx+' : 'w+');
   } catch (err) {
     throw fromSystemError(err, 'open', path);
   }
