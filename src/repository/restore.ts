@@ -8,7 +8,7 @@
  */
 import { dmError } from '../errors.js';
 import { access } from 'node:fs/promises';
-import { listBackupFiles, loadPoints, pointInfo, readManifest } from './catalog.js';
+import { latestIntactPoint, listBackupFiles, pointInfo, readManifest } from './catalog.js';
 import type { LoadedPoint, PointInfo } from './catalog.js';
 import type { RepoHandle } from './handle.js';
 import { paths, parsePointName } from './layout.js';
@@ -54,8 +54,9 @@ export async function findPoint(
   return found;
 }
 
+/** Damaged manifests of other VMs do not matter; one that may be this disk's latest fails (catalog.ts). */
 async function latestPoint(repo: RepoHandle, vm: string, disk: number): Promise<LoadedPoint | undefined> {
-  return (await loadPoints(repo)).filter((p) => p.manifest.vm === vm && p.manifest.disk === disk).at(-1);
+  return latestIntactPoint(repo, vm, disk);
 }
 
 /**
