@@ -121,7 +121,7 @@ function damageOf(file: string, err: DmError, more: Partial<DamagedPoint> = {}):
 
 async function modifiedMs(file: string): Promise<number | undefined> {
   return lstat(file).then(
-    (st) => st.mtimeMs,
+    (st) => Math.floor(st.mtimeMs),
     () => undefined,
   );
 }

@@ -13,8 +13,8 @@
 import { createDecipheriv } from 'node:crypto';
 import type { ErrorCode } from '../errors.js';
 import { toHex } from './format/bytes.js';
-import { ENVELOPE_HEADER_SIZE } from './format/constants.js';
-import { decodeManifest } from './format/manifest.js';
+import { readU64 } from './format/bytes.js';
+import { ENVELOPE_HEADER_SIZE, MAX_NAME_BYTES, POINT_FIXED_SIZE } from './format/constants.js';
 import type { RepoKeys } from './keys.js';
 
 export interface DamagedPointClaim {
@@ -53,7 +53,14 @@ function unverifiedBody(bytes: Uint8Array, keys: RepoKeys | undefined): Uint8Arr
   return new Uint8Array(d.update(body.subarray(0, body.length - TAG_BYTES)));
 }
 
-/** What a damaged manifest claims to be, when its body still decodes and belongs where it lies. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * What a damaged manifest claims to be, from its fixed part and names only (format/manifest.ts:
+ * id at 0, disk at 18, created at 32, name lengths at 120.., names at 128), so damage in its
+ * tables does not hide whose point it was. Undefined unless the id and backup file inside match
+ * the file's place.
+ */
 export function claimOf(
   bytes: Uint8Array,
   keys: RepoKeys | undefined,
@@ -62,10 +69,24 @@ export function claimOf(
 ): DamagedPointClaim | undefined {
   try {
     const plain = unverifiedBody(bytes, keys);
-    if (!plain) return undefined;
-    const m = decodeManifest(plain, 'damaged manifest');
-    if (toHex(m.id) !== id || m.backupFile !== backupFile) return undefined;
-    return { vm: m.vm, disk: m.disk, time: new Date(m.createdMs).toISOString(), createdMs: m.createdMs };
+    if (!plain || plain.length < POINT_FIXED_SIZE) return undefined;
+    const dv = new DataView(plain.buffer, plain.byteOffset, plain.byteLength);
+    const lens = [0, 1, 2].map((i) => dv.getUint16(120 + i * 2, true));
+    if (
+      lens.some((n) => n > MAX_NAME_BYTES) ||
+      POINT_FIXED_SIZE + lens[0]! + lens[1]! + lens[2]! > plain.length
+    )
+      return undefined;
+    const vmAt = POINT_FIXED_SIZE;
+    const bfAt = vmAt + lens[0]! + lens[1]!;
+    const vm = utf8.decode(plain.subarray(vmAt, vmAt + lens[0]!));
+    const bf = utf8.decode(plain.subarray(bfAt, bfAt + lens[2]!));
+    const createdMs = readU64(dv, 32);
+    if (toHex(plain.subarray(0, 8)) !== id || bf !== backupFile || createdMs === undefined || vm.length === 0)
+      return undefined;
+    const time = new Date(createdMs);
+    if (Number.isNaN(time.getTime())) return undefined;
+    return { vm, disk: dv.getUint16(18, true), time: time.toISOString(), createdMs };
   } catch {
     return undefined;
   }

@@ -2,7 +2,7 @@
  * Leftovers of killed runs, and where a repository may be created.
  *
  * A run killed at the wrong moment (SIGKILL, power loss, ENOSPC while locking) can leave temp files
- * behind: `config.tmp-<pid>[-w]` of a repository being created, `files/<bf>/lock.<pid>.<random>`
+ * behind: `config.tmp-<pid>.<random>[-w]` of a repository being created, `files/<bf>/lock.<pid>.<random>`
  * of a writer taking the lock, `files/<bf>/lock.stale.<pid>` of one breaking a stale lock. A later
  * run removes such a file only when it is identifiably dead: its name matches the pattern exactly,
  * it is a regular file (never a FIFO, device, directory or symlink someone put there), and the
@@ -20,7 +20,7 @@ import { listEntries, readRegularFile } from './safe-fs.js';
 
 export const LEFTOVER_AGE_MS = 60_000;
 
-const CONFIG_TEMP_RE = /^config\.tmp-(\d{1,10})(-w)?$/;
+const CONFIG_TEMP_RE = /^config\.tmp-(\d{1,10})(\.[0-9a-f]{8})?(-w)?$/;
 const LOCK_TEMP_RE = /^lock\.(\d{1,10})\.[0-9a-z]{1,16}$/;
 const LOCK_STALE_RE = /^lock\.stale\.(\d{1,10})$/;
 
@@ -52,7 +52,7 @@ async function isRegularFile(path: string): Promise<boolean> {
   );
 }
 
-/** Removes `config.tmp-<pid>[-w]` files of dead creators from the repository directory. */
+/** Removes `config.tmp-<pid>[.<random>][-w]` files of dead creators from the repository directory. */
 export async function removeDeadConfigTemps(dir: string, now = Date.now()): Promise<string[]> {
   const removed: string[] = [];
   for (const e of await listEntries(dir)) {

@@ -103,7 +103,8 @@ async function createConfig(
   }
   await ensureDir(dir);
   const io = opts.io ?? nodeIo;
-  const tmp = `${paths.config(dir)}.tmp-${process.pid}`;
+  // Unique per call: two creators in one process must not share a temp file either.
+  const tmp = `${paths.config(dir)}.tmp-${process.pid}.${randomBytes(4).toString('hex')}`;
   // Written aside, then linked: link fails if another creator won, and we open theirs instead.
   await writeAtomic(io, `${tmp}-w`, tmp, encodeConfig(cfg), dir);
   try {
