@@ -22,7 +22,7 @@ import type { RepoHandle } from './handle.js';
 import { isBackupFileName, paths, parsePointName } from './layout.js';
 import { openMetadata } from './metadata.js';
 import { bareMessage } from './problem.js';
-import { isRealDir, listEntries, readRegularFile, wrongKind } from './safe-fs.js';
+import { isRealDir, listEntries, pathKind, readRegularFile, wrongKind } from './safe-fs.js';
 
 export type { DamagedPoint, DamagedPointClaim } from './damaged-points.js';
 
@@ -158,7 +158,7 @@ async function scanBackupFile(
     } catch (err) {
       if (mustThrow(err)) throw err;
       const claimed = bytes && claimOf(bytes, repo.keys, id, backupFile);
-      const mtime = e.kind === 'regular file' ? await modifiedMs(file) : undefined;
+      const mtime = await modifiedMs(file); // lstat: of the entry itself, whatever it is
       const more = {
         id,
         backupFile,
@@ -258,4 +258,42 @@ export async function latestIntactPoint(
     );
   }
   return latest;
+}
+
+/**
+ * A point named by id is read from its own manifest file, not by loading every manifest: a
+ * repository with thousands of points restores one of them in the time of one manifest read. A
+ * damaged manifest fails with its code; when the id is in no readable backup file but one cannot
+ * be listed safely (a symlink, a FIFO…), that is DM_ERR_REPO_POINT_DAMAGED, not "no such point".
+ */
+export async function pointById(
+  repo: RepoHandle,
+  vm: string,
+  disk: number,
+  id: string,
+): Promise<LoadedPoint | undefined> {
+  if (parsePointName(`${id}.point`) === undefined) return undefined;
+  let unreadable: DamagedPoint | undefined;
+  for (const e of await backupFileEntries(repo)) {
+    const backupFile = e.name;
+    try {
+      if (e.kind !== 'directory')
+        throw wrongKind(paths.backupFile(repo.dir, backupFile), e.kind, 'backup file directory');
+      if (!(await isRealDir(paths.points(repo.dir, backupFile), 'points directory'))) continue;
+    } catch (err) {
+      if (mustThrow(err)) throw err;
+      unreadable ??= damageOf((err as DmError).location?.file ?? backupFile, err as DmError, { backupFile });
+      continue;
+    }
+    if ((await pathKind(paths.point(repo.dir, backupFile, id))) === 'missing') continue;
+    const manifest = await readManifest(repo, backupFile, id);
+    return manifest.vm === vm && manifest.disk === disk ? { backupFile, id, manifest } : undefined;
+  }
+  if (unreadable)
+    throw dmError(
+      'DM_ERR_REPO_POINT_DAMAGED',
+      `point ${id} is in no readable backup file, and ${unreadable.file} cannot be read (${unreadable.code}: ${unreadable.message})`,
+      { field: 'point' },
+    );
+  return undefined;
 }

@@ -21,7 +21,7 @@ import { configWrapAad, decodeConfig, encodeConfig } from './format/config.js';
 import type { RepoConfig } from './format/config.js';
 import { ensureDir, fsyncDir, writeAtomic } from './fs-util.js';
 import { checkCreatable } from './leftovers.js';
-import { kindOf, readRegularFile } from './safe-fs.js';
+import { kindOf, pathKind, readRegularFile } from './safe-fs.js';
 import type { RepoHandle } from './handle.js';
 import { nodeIo } from './io.js';
 import type { RepoIo } from './io.js';
@@ -59,7 +59,8 @@ async function checkRepoDir(dir: string, create: boolean): Promise<void> {
     st = await stat(dir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && create) return;
+    // Missing: created, unless it is a dangling symlink (creating would write where it leads).
+    if (code === 'ENOENT' && create && (await pathKind(dir)) === 'missing') return;
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP')
       throw dmError('DM_ERR_REPO_NOT_FOUND', 'no repository here (no such directory)', { file: dir });
     throw fromSystemError(err, 'read', dir);

@@ -7,11 +7,9 @@
  * (restore-main-thread.ts).
  */
 import { dmError } from '../errors.js';
-import { access } from 'node:fs/promises';
-import { latestIntactPoint, listBackupFiles, pointInfo, readManifest } from './catalog.js';
+import { latestIntactPoint, pointById, pointInfo } from './catalog.js';
 import type { LoadedPoint, PointInfo } from './catalog.js';
 import type { RepoHandle } from './handle.js';
-import { paths, parsePointName } from './layout.js';
 import { choosePool } from './parallel-open.js';
 import type { DecodeOptions } from './parallel-open.js';
 import { restoreOnMainThread } from './restore-main-thread.js';
@@ -55,37 +53,7 @@ export async function findPoint(
 }
 
 /** Damaged manifests of other VMs do not matter; one that may be this disk's latest fails (catalog.ts). */
-async function latestPoint(repo: RepoHandle, vm: string, disk: number): Promise<LoadedPoint | undefined> {
-  return latestIntactPoint(repo, vm, disk);
-}
-
-/**
- * A point named by id is read from its own manifest file, not by loading every manifest: a
- * repository with thousands of points restores one of them in the time of one manifest read.
- */
-async function pointById(
-  repo: RepoHandle,
-  vm: string,
-  disk: number,
-  id: string,
-): Promise<LoadedPoint | undefined> {
-  if (parsePointName(`${id}.point`) === undefined) return undefined;
-  for (const backupFile of await listBackupFiles(repo)) {
-    if (!(await exists(paths.point(repo.dir, backupFile, id)))) continue;
-    const manifest = await readManifest(repo, backupFile, id);
-    return manifest.vm === vm && manifest.disk === disk ? { backupFile, id, manifest } : undefined;
-  }
-  return undefined;
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const latestPoint = latestIntactPoint;
 
 export async function restorePoint(repo: RepoHandle, opts: RestoreOptions): Promise<RestoreResult> {
   // The threads boot while the manifests load.
