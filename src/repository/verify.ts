@@ -107,7 +107,9 @@ export async function verifyRepository(repo: RepoHandle, opts: VerifyOptions = {
     }
     const points = scan.points;
     const all: { onDisk: boolean; pack: PackToCheck }[] = [];
-    for (const bf of await listBackupFiles(repo))
+    // A `files` that is not a real directory was reported by the scan above: nothing to check.
+    const backupFiles = await listBackupFiles(repo).catch(() => [] as string[]);
+    for (const bf of backupFiles)
       all.push(
         ...(await packsOf(
           repo,

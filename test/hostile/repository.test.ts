@@ -52,6 +52,7 @@ const SLOTS = {
   'an extra point name': (r: string) => join(r, 'files', 'j', 'points', '0123456789abcdef.point'),
   'a pack': (r: string) => join(r, 'files', 'j', 'packs', firstPack(r)),
   'the lock': (r: string) => join(r, 'files', 'j', 'lock'),
+  'the files directory': (r: string) => join(r, 'files'),
   'a backup file directory': (r: string) => join(r, 'files', 'j'),
   'a points directory': (r: string) => join(r, 'files', 'j', 'points'),
   'a packs directory': (r: string) => join(r, 'files', 'j', 'packs'),
@@ -92,6 +93,14 @@ function expected(slot: Slot): Record<'backup' | 'restore' | 'restoreOld' | 'ver
       };
     case 'the lock':
       return { backup: 'DM_ERR_REPO_CORRUPT', restore: 0, restoreOld: 0, verify: 0, points: 0 };
+    case 'the files directory':
+      return {
+        backup: 'DM_ERR_REPO_CORRUPT',
+        restore: 'DM_ERR_REPO_POINT_DAMAGED',
+        restoreOld: 'DM_ERR_REPO_CORRUPT',
+        verify: 'DM_ERR_REPO_CORRUPT',
+        points: 'DM_ERR_REPO_POINT_DAMAGED',
+      };
     case 'a backup file directory':
     case 'a points directory':
       return {
