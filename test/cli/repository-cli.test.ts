@@ -89,6 +89,14 @@ describe('points with a damaged manifest', () => {
     expect(runCli(['restore', '--repo', r2, '--vm', 'y', '-o', join(s.dir, 'y.raw')]).status).toBe(0);
     const x = runCli(['restore', '--repo', r2, '--vm', 'x', '-o', join(s.dir, 'x.raw')]);
     expect(x.code).toBe('DM_ERR_REPO_POINT_DAMAGED');
+    // A backup into that backup file starts a new chain, and says why.
+    const b = runCli(['backup', '--repo', r2, '--disk', image, '--job', 'j', '--vm', 'x', '--json']);
+    expect(b.status, b.stderr).toBe(0);
+    const result = JSON.parse(b.stdout) as { points: { type: string }[]; warnings: string[] };
+    expect(result.points[0]!.type).toBe('full');
+    expect(result.warnings.join('\n')).toContain('starts a new chain');
+    expect(result.warnings.join('\n')).toContain(file);
+    expect(runCli(['restore', '--repo', r2, '--vm', 'x', '-o', join(s.dir, 'x-new.raw')]).status).toBe(0);
   });
 
   it('with every manifest damaged, never says "no restore points" with exit 0', async () => {
