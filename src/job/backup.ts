@@ -15,7 +15,8 @@ import type { PipelineResult } from '../pipeline/run-pipeline.js';
 import type { Bottleneck } from '../pipeline/stats.js';
 import { blockGrid } from '../plan/block-grid.js';
 import { planBlocks } from '../plan/planner.js';
-import { listPoints } from '../repository/catalog.js';
+import { scanPoints } from '../repository/catalog.js';
+import { damageHidingLatest } from '../repository/damaged-points.js';
 import { backupFileFor } from '../repository/layout.js';
 import { openRepository } from '../repository/open.js';
 import type { Repository } from '../repository/open.js';
@@ -104,12 +105,12 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
       const backupFile = backupFileFor(o.job, o.perVm ? o.vm : undefined);
       // The volumes are analysed while the repository opens (its KDF runs on libuv's threads).
       progress('analyze', 0, 0);
-      const [{ repo, type }, bl] = await Promise.all([
+      const [{ repo, type, chainWarnings }, bl] = await Promise.all([
         openRepository(o.repo, {
           create: true,
           ...(o.password !== undefined ? { password: o.password } : {}),
           ...(o.kdfCost !== undefined ? { scryptLogN: o.kdfCost } : {}),
-        }).then(async (repo) => ({ repo, type: await pointType(repo, o, backupFile) })),
+        }).then(async (repo) => ({ repo, ...(await pointType(repo, o, backupFile)) })),
         planBitLooker(source, {
           enabled: o.bitlooker,
           exclude: o.exclude,
@@ -117,7 +118,7 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
           ...(o.signal ? { signal: o.signal } : {}),
         }),
       ]);
-      warnings.push(...bl.warnings);
+      warnings.push(...chainWarnings, ...bl.warnings);
       const withBitLooker = { ...o, filters: [...o.filters, ...bl.filters] };
       const run = await backupDisk(repo, withBitLooker, source, backupFile, type, progress, pool);
       const c = run.pipeline.counters;
@@ -168,18 +169,31 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   }
 }
 
-/** Incremental when this backup file already holds a point of this disk on the same grid. */
+/**
+ * Incremental when this backup file already holds a point of this disk on the same grid. Damaged
+ * manifests are never built on: when one may be this disk's latest point, the backup starts a new
+ * chain (a full); either way the damage is named in the warnings.
+ */
 async function pointType(
   repo: Repository,
   o: ResolvedBackup,
   backupFile: string,
-): Promise<'full' | 'incremental'> {
-  if (o.full) return 'full';
-  const earlier = (await listPoints(repo)).filter(
-    (p) => p.backupFile === backupFile && p.vm === o.vm && p.disk === o.diskIndex,
+): Promise<{ type: 'full' | 'incremental'; chainWarnings: string[] }> {
+  const { points, damaged } = await scanPoints(repo, { backupFile });
+  const chainWarnings = damaged.map(
+    (d) => `damaged restore point in backup file ${backupFile}: ${d.file} (${d.code}); run verify`,
   );
-  const last = earlier.at(-1);
-  return last && last.blockSize === o.blockSize ? 'incremental' : 'full';
+  if (o.full) return { type: 'full', chainWarnings };
+  const last = points
+    .filter((p) => p.manifest.vm === o.vm && p.manifest.disk === o.diskIndex)
+    .at(-1)?.manifest;
+  if (damageHidingLatest(damaged, o.vm, o.diskIndex, last?.createdMs).length > 0) {
+    chainWarnings.push(
+      `the latest point of ${o.vm} disk ${o.diskIndex} may be damaged: this backup starts a new chain (a full)`,
+    );
+    return { type: 'full', chainWarnings };
+  }
+  return { type: last && last.blockSize === o.blockSize ? 'incremental' : 'full', chainWarnings };
 }
 
 /** An identity set holding what the writer's backup file already stores. */

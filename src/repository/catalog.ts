@@ -2,19 +2,29 @@
  * Reading committed restore points: manifests are found by name (`<16 hex>.point`; temp files and
  * anything else are ignored), opened (decrypt/CRC) and decoded. `listPoints` is the `points`
  * command's data; it never includes secrets.
+ *
+ * Hostile entries are never followed or opened: `files/`, a backup file's directory and its
+ * `points/` must be real directories (not symlinks), a point file must be a regular file (a FIFO
+ * would block the reader forever). Such entries, and manifests that fail their checks, are damaged
+ * points (damaged-points.ts): reported, never trusted, never blocking the other points.
  */
-import { readFile } from 'node:fs/promises';
-import { dmError, fromSystemError, isDmError } from '../errors.js';
+import { lstat } from 'node:fs/promises';
+import { dmError, isDmError } from '../errors.js';
 import type { DmError } from '../errors.js';
 import { toHex } from './format/bytes.js';
-import { POINT_MAGIC, POINT_VERSION } from './format/constants.js';
+import { ENVELOPE_HEADER_SIZE, MAX_METADATA_BODY, POINT_MAGIC, POINT_VERSION } from './format/constants.js';
 import type { PointType } from './format/constants.js';
 import { decodeManifest } from './format/manifest.js';
 import type { PointManifest, PointStats } from './format/manifest.js';
-import { listDir } from './fs-util.js';
+import { claimOf, damageHidingLatest } from './damaged-points.js';
+import type { DamagedPoint } from './damaged-points.js';
 import type { RepoHandle } from './handle.js';
-import { paths, parsePointName } from './layout.js';
+import { isBackupFileName, paths, parsePointName } from './layout.js';
 import { openMetadata } from './metadata.js';
+import { bareMessage } from './problem.js';
+import { isRealDir, listEntries, pathKind, readRegularFile, wrongKind } from './safe-fs.js';
+
+export type { DamagedPoint, DamagedPointClaim } from './damaged-points.js';
 
 export interface PointInfo {
   readonly id: string;
@@ -32,31 +42,32 @@ export interface PointInfo {
   readonly stats: PointStats;
 }
 
+/** Backup file names in `files/` that are real directories; DM_ERR_REPO_CORRUPT when `files` is not one. */
+async function backupFileEntries(repo: RepoHandle) {
+  if (!(await isRealDir(paths.files(repo.dir), 'files directory'))) return [];
+  const entries = (await listEntries(paths.files(repo.dir))).filter((e) => isBackupFileName(e.name));
+  return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
 export async function listBackupFiles(repo: RepoHandle): Promise<string[]> {
-  return (await listDir(paths.files(repo.dir))).filter((n) => !n.startsWith('.')).sort();
+  return (await backupFileEntries(repo)).filter((e) => e.kind === 'directory').map((e) => e.name);
 }
 
-export async function listPointIds(repo: RepoHandle, backupFile: string): Promise<string[]> {
-  const names = await listDir(paths.points(repo.dir, backupFile));
-  return names.map(parsePointName).filter((id): id is string => id !== undefined);
-}
+const MAX_MANIFEST_BYTES = ENVELOPE_HEADER_SIZE + MAX_METADATA_BODY;
 
-export async function readManifest(repo: RepoHandle, backupFile: string, id: string): Promise<PointManifest> {
+/** The manifest file's bytes; its backup file and points directories must be real directories. */
+async function manifestBytes(repo: RepoHandle, backupFile: string, id: string): Promise<Uint8Array> {
   const file = paths.point(repo.dir, backupFile, id);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (err) {
-    throw fromSystemError(err, 'read', file);
-  }
-  const { plain } = openMetadata(
-    new Uint8Array(bytes),
-    POINT_MAGIC,
-    POINT_VERSION,
-    repo.keys,
-    file,
-    'point manifest',
-  );
+  await isRealDir(paths.backupFile(repo.dir, backupFile), 'backup file directory');
+  await isRealDir(paths.points(repo.dir, backupFile), 'points directory');
+  const bytes = await readRegularFile(file, MAX_MANIFEST_BYTES, 'point manifest');
+  if (!bytes) throw dmError('DM_ERR_REPO_POINT_NOT_FOUND', 'point manifest vanished', { file });
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function decodePoint(repo: RepoHandle, backupFile: string, id: string, bytes: Uint8Array): PointManifest {
+  const file = paths.point(repo.dir, backupFile, id);
+  const { plain } = openMetadata(bytes, POINT_MAGIC, POINT_VERSION, repo.keys, file, 'point manifest');
   const m = decodeManifest(plain, file);
   if (toHex(m.id) !== id || m.backupFile !== backupFile)
     throw dmError('DM_ERR_REPO_CORRUPT', 'point manifest does not belong where it lies (renamed or moved?)', {
@@ -65,6 +76,9 @@ export async function readManifest(repo: RepoHandle, backupFile: string, id: str
   return m;
 }
 
+export async function readManifest(repo: RepoHandle, backupFile: string, id: string): Promise<PointManifest> {
+  return decodePoint(repo, backupFile, id, await manifestBytes(repo, backupFile, id));
+}
 export function pointInfo(m: PointManifest): PointInfo {
   return {
     id: toHex(m.id),
@@ -88,30 +102,198 @@ export interface LoadedPoint {
   readonly manifest: PointManifest;
 }
 
+export interface PointScan {
+  /** Intact points, oldest first. */
+  readonly points: LoadedPoint[];
+  readonly damaged: DamagedPoint[];
+}
+
+/** Errors that are no damage of a point: the caller's (password) or the run's (abort). */
+function mustThrow(err: unknown): boolean {
+  return !isDmError(err) || err.code === 'DM_ERR_CRYPTO_PASSWORD_REQUIRED' || err.code === 'DM_ERR_ABORTED';
+}
+
+type OnDamaged = (d: DamagedPoint, err: DmError) => void;
+
+function damageOf(file: string, err: DmError, more: Partial<DamagedPoint> = {}): DamagedPoint {
+  return { ...more, file, code: err.code, message: bareMessage(err, file) };
+}
+
+async function modifiedMs(file: string): Promise<number | undefined> {
+  return lstat(file).then(
+    (st) => Math.floor(st.mtimeMs),
+    () => undefined,
+  );
+}
+
+async function scanBackupFile(
+  repo: RepoHandle,
+  backupFile: string,
+  out: LoadedPoint[],
+  onDamaged: OnDamaged,
+) {
+  const dir = paths.points(repo.dir, backupFile);
+  try {
+    if (!(await isRealDir(paths.backupFile(repo.dir, backupFile), 'backup file directory'))) return;
+    if (!(await isRealDir(dir, 'points directory'))) return;
+  } catch (err) {
+    if (mustThrow(err)) throw err;
+    onDamaged(
+      damageOf((err as DmError).location?.file ?? dir, err as DmError, { backupFile }),
+      err as DmError,
+    );
+    return;
+  }
+  for (const e of await listEntries(dir)) {
+    const id = parsePointName(e.name);
+    if (id === undefined) continue;
+    const file = paths.point(repo.dir, backupFile, id);
+    let bytes: Uint8Array | undefined;
+    try {
+      if (e.kind !== 'regular file') throw wrongKind(file, e.kind, 'point manifest');
+      const read = await readRegularFile(file, MAX_MANIFEST_BYTES, 'point manifest');
+      if (!read) continue; // deleted since the listing
+      bytes = new Uint8Array(read.buffer, read.byteOffset, read.byteLength);
+      out.push({ backupFile, id, manifest: decodePoint(repo, backupFile, id, bytes) });
+    } catch (err) {
+      if (mustThrow(err)) throw err;
+      const claimed = bytes && claimOf(bytes, repo.keys, id, backupFile);
+      const mtime = await modifiedMs(file); // lstat: of the entry itself, whatever it is
+      const more = {
+        id,
+        backupFile,
+        ...(mtime !== undefined ? { modifiedMs: mtime } : {}),
+        ...(claimed ? { claimed } : {}),
+      };
+      onDamaged(damageOf(file, err as DmError, more), err as DmError);
+    }
+  }
+}
+
+async function scan(
+  repo: RepoHandle,
+  backupFile: string | undefined,
+  onDamaged: OnDamaged,
+): Promise<LoadedPoint[]> {
+  const out: LoadedPoint[] = [];
+  let files: string[];
+  if (backupFile !== undefined) files = [backupFile];
+  else {
+    let entries;
+    try {
+      entries = await backupFileEntries(repo);
+    } catch (err) {
+      if (mustThrow(err)) throw err;
+      onDamaged(damageOf(paths.files(repo.dir), err as DmError), err as DmError);
+      return [];
+    }
+    for (const e of entries)
+      if (e.kind !== 'directory') {
+        const err = wrongKind(paths.backupFile(repo.dir, e.name), e.kind, 'backup file directory');
+        onDamaged(damageOf(paths.backupFile(repo.dir, e.name), err, { backupFile: e.name }), err);
+      }
+    files = entries.filter((e) => e.kind === 'directory').map((e) => e.name);
+  }
+  for (const bf of files) await scanBackupFile(repo, bf, out, onDamaged);
+  return out.sort((a, b) => a.manifest.createdMs - b.manifest.createdMs || a.id.localeCompare(b.id));
+}
+
 /**
- * Every committed point of the repository (or of one backup file). A manifest that cannot be read
- * goes to `onDamaged` (verify reports it); a missing password or wrong key is always thrown.
+ * Every intact point of the repository (or of one backup file), oldest first, and every damaged
+ * one. Only a missing password is thrown: damage never stops the scan.
+ */
+export async function scanPoints(repo: RepoHandle, opts: { backupFile?: string } = {}): Promise<PointScan> {
+  const damaged: DamagedPoint[] = [];
+  const points = await scan(repo, opts.backupFile, (d) => damaged.push(d));
+  return { points, damaged };
+}
+
+/**
+ * Every committed point (as scanPoints). A damaged one goes to `onDamaged` (its file and error);
+ * without `onDamaged` the first damage is thrown.
  */
 export async function loadPoints(
   repo: RepoHandle,
   opts: { backupFile?: string; onDamaged?: (file: string, err: DmError) => void } = {},
 ): Promise<LoadedPoint[]> {
-  const files = opts.backupFile !== undefined ? [opts.backupFile] : await listBackupFiles(repo);
-  const out: LoadedPoint[] = [];
-  for (const backupFile of files) {
-    for (const id of await listPointIds(repo, backupFile)) {
-      try {
-        out.push({ backupFile, id, manifest: await readManifest(repo, backupFile, id) });
-      } catch (err) {
-        if (!isDmError(err) || err.code === 'DM_ERR_CRYPTO_PASSWORD_REQUIRED' || !opts.onDamaged) throw err;
-        opts.onDamaged(paths.point(repo.dir, backupFile, id), err);
-      }
-    }
-  }
-  return out.sort((a, b) => a.manifest.createdMs - b.manifest.createdMs || a.id.localeCompare(b.id));
+  return scan(repo, opts.backupFile, (d, err) => {
+    if (!opts.onDamaged) throw err;
+    opts.onDamaged(d.file, err);
+  });
 }
 
-/** The `points` command: every committed point, oldest first. Damaged manifests are skipped. */
+/** The `points` command: every intact point, oldest first. Damaged manifests are skipped. */
 export async function listPoints(repo: RepoHandle): Promise<PointInfo[]> {
-  return (await loadPoints(repo, { onDamaged: () => undefined })).map((p) => pointInfo(p.manifest));
+  return (await scanPoints(repo)).points.map((p) => pointInfo(p.manifest));
+}
+
+/** Every intact point, oldest first, and every damaged one. */
+export async function listPointsAndDamage(
+  repo: RepoHandle,
+): Promise<{ points: PointInfo[]; damaged: DamagedPoint[] }> {
+  const { points, damaged } = await scanPoints(repo);
+  return { points: points.map((p) => pointInfo(p.manifest)), damaged };
+}
+
+/**
+ * The latest intact point of vm/disk, for restore. DM_ERR_REPO_POINT_DAMAGED when a damaged
+ * manifest may be a newer point of it: the latest is then unknown, and silently restoring an older
+ * one would be a lie (an older one is still restored when named by id).
+ */
+export async function latestIntactPoint(
+  repo: RepoHandle,
+  vm: string,
+  disk: number,
+): Promise<LoadedPoint | undefined> {
+  const { points, damaged } = await scanPoints(repo);
+  const latest = points.filter((p) => p.manifest.vm === vm && p.manifest.disk === disk).at(-1);
+  const hiding = damageHidingLatest(damaged, vm, disk, latest?.manifest.createdMs);
+  if (hiding.length > 0) {
+    const d = hiding[0]!;
+    const older = latest ? `; the latest intact one is ${latest.id} (restore it by that id)` : '';
+    throw dmError(
+      'DM_ERR_REPO_POINT_DAMAGED',
+      `the latest point of vm ${vm} disk ${disk} may be damaged: ${d.file} (${d.code}: ${d.message})${older}`,
+      { field: 'point' },
+    );
+  }
+  return latest;
+}
+
+/**
+ * A point named by id is read from its own manifest file, not by loading every manifest: a
+ * repository with thousands of points restores one of them in the time of one manifest read. A
+ * damaged manifest fails with its code; when the id is in no readable backup file but one cannot
+ * be listed safely (a symlink, a FIFO…), that is DM_ERR_REPO_POINT_DAMAGED, not "no such point".
+ */
+export async function pointById(
+  repo: RepoHandle,
+  vm: string,
+  disk: number,
+  id: string,
+): Promise<LoadedPoint | undefined> {
+  if (parsePointName(`${id}.point`) === undefined) return undefined;
+  let unreadable: DamagedPoint | undefined;
+  for (const e of await backupFileEntries(repo)) {
+    const backupFile = e.name;
+    try {
+      if (e.kind !== 'directory')
+        throw wrongKind(paths.backupFile(repo.dir, backupFile), e.kind, 'backup file directory');
+      if (!(await isRealDir(paths.points(repo.dir, backupFile), 'points directory'))) continue;
+    } catch (err) {
+      if (mustThrow(err)) throw err;
+      unreadable ??= damageOf((err as DmError).location?.file ?? backupFile, err as DmError, { backupFile });
+      continue;
+    }
+    if ((await pathKind(paths.point(repo.dir, backupFile, id))) === 'missing') continue;
+    const manifest = await readManifest(repo, backupFile, id);
+    return manifest.vm === vm && manifest.disk === disk ? { backupFile, id, manifest } : undefined;
+  }
+  if (unreadable)
+    throw dmError(
+      'DM_ERR_REPO_POINT_DAMAGED',
+      `point ${id} is in no readable backup file, and ${unreadable.file} cannot be read (${unreadable.code}: ${unreadable.message})`,
+      { field: 'point' },
+    );
+  return undefined;
 }

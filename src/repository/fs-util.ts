@@ -2,6 +2,7 @@
 import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { fromSystemError } from '../errors.js';
 import type { RepoIo } from './io.js';
+import { isRealDir } from './safe-fs.js';
 
 /** fsync a directory so a rename or create inside it survives a crash. */
 export async function fsyncDir(dir: string): Promise<void> {
@@ -15,6 +16,19 @@ export async function fsyncDir(dir: string): Promise<void> {
 
 export async function ensureDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
+}
+
+/**
+ * Makes a directory inside the repository (its parent must exist) or accepts the one there: a real
+ * directory only, so a symlink planted in its place is never followed (DM_ERR_REPO_CORRUPT).
+ */
+export async function ensureRealDir(dir: string, what: string): Promise<void> {
+  try {
+    await mkdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fromSystemError(err, 'write', dir);
+  }
+  await isRealDir(dir, what);
 }
 
 /** Names in a directory, or none when it does not exist. */

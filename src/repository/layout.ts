@@ -23,6 +23,11 @@ export function checkBackupFileName(name: string): string {
   return name;
 }
 
+/** Whether `name` is a valid backup file name (readers ignore every other entry of `files/`). */
+export function isBackupFileName(name: string): boolean {
+  return BACKUP_FILE_RE.test(name);
+}
+
 /** A safe backup file name for a job (per-job file) or a job's VM (per-VM files). */
 export function backupFileFor(job: string, vm?: string): string {
   const clean = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');

@@ -2,10 +2,15 @@
  * The writer lock of one backup file: `lock` holds `{pid, host, since}`. Taken by O_EXCL-creating
  * a temp file with the content, then link()-ing it to `lock` (atomic, fails with EEXIST), so a lock
  * file never exists half-written. A lock whose pid is dead on this host is stale and is broken.
+ * A `lock` that is not a regular file (a FIFO, device, directory or symlink) is never opened,
+ * followed or moved: it is DM_ERR_REPO_CORRUPT. A temp file whose writing fails (ENOSPC) is removed
+ * at once; one left by a killed run is removed by a later writer (leftovers.ts).
  */
 import { hostname } from 'node:os';
-import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+import { link, open, rename, unlink } from 'node:fs/promises';
 import { dmError, fromSystemError } from '../errors.js';
+import { isAlive } from './leftovers.js';
+import { pathKind, readRegularFile, wrongKind } from './safe-fs.js';
 
 interface LockInfo {
   readonly pid: number;
@@ -17,21 +22,16 @@ export interface HeldLock {
   release(): Promise<void>;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
+/** The holder a lock names; undefined when it vanished or is garbage. Never opens a non-regular file. */
 async function readLock(path: string): Promise<LockInfo | undefined> {
+  const kind = await pathKind(path);
+  if (kind !== 'regular file' && kind !== 'missing') throw wrongKind(path, kind, 'lock');
   try {
-    const info = JSON.parse(await readFile(path, 'utf8')) as Partial<LockInfo>;
-    if (typeof info.pid === 'number' && typeof info.host === 'string') return info as LockInfo;
+    const bytes = await readRegularFile(path, 4096, 'lock');
+    const info = JSON.parse(bytes?.toString('utf8') ?? 'null') as Partial<LockInfo> | null;
+    if (info && typeof info.pid === 'number' && typeof info.host === 'string') return info as LockInfo;
   } catch {
-    // unreadable or vanished: treated below
+    // unreadable, too large or vanished: treated below
   }
   return undefined;
 }
@@ -51,10 +51,15 @@ export async function acquireLock(path: string, what: string): Promise<HeldLock>
   const info: LockInfo = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
   try {
     const fh = await open(tmp, 'wx');
-    await fh.writeFile(JSON.stringify(info));
-    await fh.sync();
-    await fh.close();
+    try {
+      await fh.writeFile(JSON.stringify(info));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
   } catch (err) {
+    // Created (and maybe half-written) by this call: never left behind.
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') await unlink(tmp).catch(() => undefined);
     throw fromSystemError(err, 'write', tmp);
   }
   try {
@@ -62,9 +67,13 @@ export async function acquireLock(path: string, what: string): Promise<HeldLock>
       if (await tryLink(tmp, path)) return { release: () => unlink(path).catch(() => undefined) };
       const holder = await readLock(path);
       if (holder && (holder.host !== info.host || isAlive(holder.pid)))
-        throw dmError('DM_ERR_REPO_LOCKED', `${what} is locked by pid ${holder.pid} on ${holder.host}`, {
-          file: path,
-        });
+        throw dmError(
+          'DM_ERR_REPO_LOCKED',
+          `${what} is locked by pid ${holder.pid} on ${JSON.stringify(holder.host)}`,
+          {
+            file: path,
+          },
+        );
       // Stale (dead pid) or garbage: move it aside atomically, so two breakers cannot both win.
       const aside = `${path}.stale.${process.pid}`;
       if (

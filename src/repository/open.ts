@@ -2,18 +2,26 @@
  * openRepository(dir, { create?, password? }): creates or opens a local repository.
  *
  * - `create: true` creates the repository when `dir` has no config (encrypted when a password is
- *   given), else opens it. Without `create`, a missing config is DM_ERR_REPO_NOT_FOUND.
+ *   given), else opens it. A repository is created only in a missing or empty directory (one that
+ *   holds nothing but another creator's temp config): any other directory without a config is
+ *   DM_ERR_REPO_NOT_EMPTY, and nothing is written to it. Without `create`, a missing config is
+ *   DM_ERR_REPO_NOT_FOUND. A `dir` that is not a directory (a file, FIFO, device, or a symlink to
+ *   one) is DM_ERR_REPO_NOT_FOUND either way; a `config` that is not a regular file is damage
+ *   (DM_ERR_REPO_CORRUPT) and is never opened.
  * - An encrypted repository needs the password: none → DM_ERR_CRYPTO_PASSWORD_REQUIRED, a wrong
- *   one → DM_ERR_CRYPTO_PASSWORD. Opening never writes anything.
+ *   one → DM_ERR_CRYPTO_PASSWORD. A password for a plain repository is DM_ERR_CRYPTO_NOT_ENCRYPTED
+ *   (it is never silently ignored). Opening an existing repository never writes anything.
  */
 import { randomBytes } from 'node:crypto';
-import { link, readFile, unlink } from 'node:fs/promises';
+import { link, stat, unlink } from 'node:fs/promises';
 import { dmError, fromSystemError, isDmError } from '../errors.js';
 import { toHex } from './format/bytes.js';
 import { KdfId } from './format/constants.js';
 import { configWrapAad, decodeConfig, encodeConfig } from './format/config.js';
 import type { RepoConfig } from './format/config.js';
 import { ensureDir, fsyncDir, writeAtomic } from './fs-util.js';
+import { checkCreatable } from './leftovers.js';
+import { kindOf, pathKind, readRegularFile } from './safe-fs.js';
 import type { RepoHandle } from './handle.js';
 import { nodeIo } from './io.js';
 import type { RepoIo } from './io.js';
@@ -35,16 +43,32 @@ export interface Repository extends RepoHandle {
   readonly createdMs: number;
 }
 
+/** A config is 160 bytes; anything much larger is not one (and is not read into memory). */
+const MAX_CONFIG_BYTES = 64 * 1024;
+
 async function readConfig(dir: string): Promise<RepoConfig | undefined> {
   const file = paths.config(dir);
-  let bytes: Buffer;
+  const bytes = await readRegularFile(file, MAX_CONFIG_BYTES, 'config');
+  return bytes && decodeConfig(new Uint8Array(bytes), file);
+}
+
+/** `dir` must be a directory (or a symlink to one), or missing when `create` may make it. */
+async function checkRepoDir(dir: string, create: boolean): Promise<void> {
+  let st;
   try {
-    bytes = await readFile(file);
+    st = await stat(dir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw fromSystemError(err, 'read', file);
+    const code = (err as NodeJS.ErrnoException).code;
+    // Missing: created, unless it is a dangling symlink (creating would write where it leads).
+    if (code === 'ENOENT' && create && (await pathKind(dir)) === 'missing') return;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP')
+      throw dmError('DM_ERR_REPO_NOT_FOUND', 'no repository here (no such directory)', { file: dir });
+    throw fromSystemError(err, 'read', dir);
   }
-  return decodeConfig(new Uint8Array(bytes), file);
+  if (!st.isDirectory())
+    throw dmError('DM_ERR_REPO_NOT_FOUND', `no repository here: this is a ${kindOf(st)}, not a directory`, {
+      file: dir,
+    });
 }
 
 /**
@@ -80,7 +104,8 @@ async function createConfig(
   }
   await ensureDir(dir);
   const io = opts.io ?? nodeIo;
-  const tmp = `${paths.config(dir)}.tmp-${process.pid}`;
+  // Unique per call: two creators in one process must not share a temp file either.
+  const tmp = `${paths.config(dir)}.tmp-${process.pid}.${randomBytes(4).toString('hex')}`;
   // Written aside, then linked: link fails if another creator won, and we open theirs instead.
   await writeAtomic(io, `${tmp}-w`, tmp, encodeConfig(cfg), dir);
   try {
@@ -117,13 +142,21 @@ async function unlockKeys(
 
 export async function openRepository(dir: string, opts: OpenRepositoryOptions = {}): Promise<Repository> {
   const now = opts.now ?? Date.now;
+  await checkRepoDir(dir, opts.create === true);
   let cfg = await readConfig(dir);
   let created: Awaited<ReturnType<typeof createConfig>>;
   if (!cfg && opts.create) {
+    await checkCreatable(dir);
     created = await createConfig(dir, opts, now());
     cfg = created?.cfg ?? (await readConfig(dir));
   }
   if (!cfg) throw dmError('DM_ERR_REPO_NOT_FOUND', 'no repository here (no config file)', { file: dir });
+  if (!cfg.encrypted && opts.password !== undefined)
+    throw dmError(
+      'DM_ERR_CRYPTO_NOT_ENCRYPTED',
+      'a password was given, but this repository is not encrypted: its data is stored unencrypted; omit the password to use it',
+      { file: paths.config(dir) },
+    );
   let keys: RepoKeys | undefined;
   try {
     if (created?.dataKey) {

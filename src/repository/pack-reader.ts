@@ -3,7 +3,9 @@
  * overhead, not by the disk, at 1 MiB frames). `scanFrames` walks every frame of a byte range in
  * order; a frame that straddles a chunk is carried into the next read.
  */
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
 import { dmError, fromSystemError } from '../errors.js';
 import { FRAME_HEADER_SIZE, PACK_HEADER_SIZE } from './format/constants.js';
@@ -11,6 +13,17 @@ import { decodeFrameHeader } from './format/frame.js';
 import type { FrameHeader } from './format/frame.js';
 import { decodePackHeader } from './format/pack-header.js';
 import type { PackHeader } from './format/pack-header.js';
+import { isRealDir, kindOf, pathKind, wrongKind } from './safe-fs.js';
+
+function missingPack(path: string) {
+  return dmError(
+    'DM_ERR_REPO_CORRUPT',
+    'pack is missing (deleted or moved?): the points that use it cannot be restored',
+    {
+      file: path,
+    },
+  );
+}
 
 export const READ_CHUNK = 16 * 1024 * 1024;
 /** Room before a read-ahead chunk for the unread tail of the previous one (a frame of ≤ 8 MiB blocks). */
@@ -39,15 +52,29 @@ export class PackReader {
     readonly size: number,
   ) {}
 
+  /**
+   * Opens a pack a point references. A pack that is missing, or is not a regular file in a real
+   * packs directory (a FIFO, device, directory or symlink put in its place), is repository damage:
+   * DM_ERR_REPO_CORRUPT naming the pack. It is never followed, and never opened when lstat shows it.
+   */
   static async open(path: string): Promise<PackReader> {
+    await isRealDir(dirname(path), 'packs directory');
+    const kind = await pathKind(path);
+    if (kind === 'missing') throw missingPack(path);
+    if (kind !== 'regular file') throw wrongKind(path, kind, 'pack');
     let fh: FileHandle;
     try {
-      fh = await open(path, 'r');
+      fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     } catch (err) {
+      const errno = (err as NodeJS.ErrnoException).code;
+      if (errno === 'ENOENT') throw missingPack(path);
+      if (errno === 'ELOOP') throw wrongKind(path, 'symlink', 'pack');
       throw fromSystemError(err, 'open', path);
     }
     try {
-      const size = (await fh.stat()).size;
+      const st = await fh.stat();
+      if (!st.isFile()) throw wrongKind(path, kindOf(st), 'pack');
+      const size = st.size;
       const buf = new Uint8Array(PACK_HEADER_SIZE);
       await readExactly(fh, buf, 0, path);
       return new PackReader(path, fh, decodePackHeader(buf, path), size);

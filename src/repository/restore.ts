@@ -7,12 +7,10 @@
  * (restore-main-thread.ts).
  */
 import { dmError } from '../errors.js';
-import { access } from 'node:fs/promises';
 import { toHex } from './format/bytes.js';
-import { listBackupFiles, loadPoints, pointInfo, readManifest } from './catalog.js';
+import { latestIntactPoint, pointById, pointInfo } from './catalog.js';
 import type { LoadedPoint, PointInfo } from './catalog.js';
 import type { RepoHandle } from './handle.js';
-import { paths, parsePointName } from './layout.js';
 import { choosePool } from './parallel-open.js';
 import type { DecodeOptions } from './parallel-open.js';
 import { restoreOnMainThread } from './restore-main-thread.js';
@@ -53,44 +51,12 @@ export async function findPoint(
   point: string,
 ): Promise<LoadedPoint> {
   const found =
-    point === 'latest' ? await latestPoint(repo, vm, disk) : await pointById(repo, vm, disk, point);
+    point === 'latest' ? await latestIntactPoint(repo, vm, disk) : await pointById(repo, vm, disk, point);
   if (!found)
     throw dmError('DM_ERR_REPO_POINT_NOT_FOUND', `no restore point ${point} for vm ${vm} disk ${disk}`, {
       field: 'point',
     });
   return found;
-}
-
-async function latestPoint(repo: RepoHandle, vm: string, disk: number): Promise<LoadedPoint | undefined> {
-  return (await loadPoints(repo)).filter((p) => p.manifest.vm === vm && p.manifest.disk === disk).at(-1);
-}
-
-/**
- * A point named by id is read from its own manifest file, not by loading every manifest: a
- * repository with thousands of points restores one of them in the time of one manifest read.
- */
-async function pointById(
-  repo: RepoHandle,
-  vm: string,
-  disk: number,
-  id: string,
-): Promise<LoadedPoint | undefined> {
-  if (parsePointName(`${id}.point`) === undefined) return undefined;
-  for (const backupFile of await listBackupFiles(repo)) {
-    if (!(await exists(paths.point(repo.dir, backupFile, id)))) continue;
-    const manifest = await readManifest(repo, backupFile, id);
-    return manifest.vm === vm && manifest.disk === disk ? { backupFile, id, manifest } : undefined;
-  }
-  return undefined;
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export async function restorePoint(repo: RepoHandle, opts: RestoreOptions): Promise<RestoreResult> {

@@ -5,19 +5,27 @@
  * frames to its own packs, and knows every blob of the backup file's committed points (dedup).
  *
  * On open it cleans up after crashed writers: temp manifests are deleted, packs no committed point
- * references are deleted, pack tails past the last committed byte are truncated. Several points
- * (disks) may be written at once through one session; each commits on its own.
+ * references are deleted, pack tails past the last committed byte are truncated; lock and config
+ * temp files of dead runs are removed (leftovers.ts). Only regular files are ever deleted or
+ * truncated. While the backup file holds a damaged manifest, packs are neither deleted nor
+ * truncated: the damaged point may reference them, and it is not this writer's to destroy. Damaged
+ * manifests are never trusted (the dedup index holds intact points' blobs only) and never block.
+ * Several points (disks) may be written at once through one session; each commits on its own.
  */
 import { randomBytes } from 'node:crypto';
-import { stat, truncate, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { lstat, truncate, unlink } from 'node:fs/promises';
 import { dmError } from '../errors.js';
 import { nonceFromCounter } from '../workers/cipher/aes-gcm.js';
 import { POINT_MAGIC, POINT_VERSION } from './format/constants.js';
 import { encodeManifest } from './format/manifest.js';
 import type { PointManifest } from './format/manifest.js';
-import { loadPoints, pointInfo } from './catalog.js';
+import { pointInfo, scanPoints } from './catalog.js';
 import type { LoadedPoint, PointInfo } from './catalog.js';
-import { ensureDir, fsyncDir, listDir, writeAtomic } from './fs-util.js';
+import type { DamagedPoint } from './damaged-points.js';
+import { ensureRealDir, fsyncDir, writeAtomic } from './fs-util.js';
+import { removeDeadConfigTemps, removeDeadLockTemps } from './leftovers.js';
+import { listEntries } from './safe-fs.js';
 import type { RepoHandle } from './handle.js';
 import { acquireLock } from './lock.js';
 import type { HeldLock } from './lock.js';
@@ -46,6 +54,8 @@ export interface SessionOptions {
 }
 
 const DEFAULT_PACK_LIMIT = 1024 * 1024 * 1024;
+/** `paths.tempPoint`: `.tmp-<point id>-<pid>`. */
+const POINT_TEMP_RE = /^\.tmp-[0-9a-f]{16}-\d{1,10}$/;
 
 export function identityKeyOf(identity: Uint8Array): string {
   return Buffer.from(identity.buffer, identity.byteOffset, identity.byteLength).toString('latin1');
@@ -59,6 +69,8 @@ export class WriterSession {
   /** Committed points of this backup file, by id (grows as this session commits). */
   readonly points = new Map<string, LoadedPoint>();
   readonly packInfo = new Map<string, PackInfo>();
+  /** Damaged manifests of this backup file (never trusted: no parent, no dedup source). */
+  damaged: readonly DamagedPoint[] = [];
   #index = new Map<string, BlobLocation>();
   #nonce = 0;
   #committed = 0;
@@ -85,13 +97,17 @@ export class WriterSession {
 
   static async open(repo: RepoHandle, backupFile: string, opts: SessionOptions = {}): Promise<WriterSession> {
     checkBackupFileName(backupFile);
-    await ensureDir(paths.packs(repo.dir, backupFile));
-    await ensureDir(paths.points(repo.dir, backupFile));
+    await ensureRealDir(paths.files(repo.dir), 'files directory');
+    await ensureRealDir(paths.backupFile(repo.dir, backupFile), 'backup file directory');
+    await ensureRealDir(paths.packs(repo.dir, backupFile), 'packs directory');
+    await ensureRealDir(paths.points(repo.dir, backupFile), 'points directory');
     const lock = await acquireLock(paths.lock(repo.dir, backupFile), `backup file ${backupFile}`);
     try {
       const session = new WriterSession(repo, backupFile, lock, opts);
       await session.#load();
       await session.#cleanUp();
+      await removeDeadLockTemps(paths.backupFile(repo.dir, backupFile));
+      await removeDeadConfigTemps(repo.dir);
       return session;
     } catch (err) {
       await lock.release();
@@ -191,7 +207,9 @@ export class WriterSession {
   }
 
   async #load(): Promise<void> {
-    for (const p of await loadPoints(this.repo, { backupFile: this.backupFile })) {
+    const { points, damaged } = await scanPoints(this.repo, { backupFile: this.backupFile });
+    this.damaged = damaged;
+    for (const p of points) {
       this.points.set(p.id, p);
       const m = p.manifest;
       const keys = m.packs.map((pk) => packKey(pk.sessionId, pk.seq));
@@ -213,21 +231,26 @@ export class WriterSession {
 
   async #cleanUp(): Promise<void> {
     const pointsDir = paths.points(this.repo.dir, this.backupFile);
-    for (const name of await listDir(pointsDir))
-      if (name.startsWith('.tmp-')) await unlink(`${pointsDir}/${name}`).catch(() => undefined);
+    for (const e of await listEntries(pointsDir))
+      if (POINT_TEMP_RE.test(e.name) && e.kind === 'regular file')
+        await unlink(join(pointsDir, e.name)).catch(() => undefined);
+    if (this.damaged.length > 0) return;
     const packDir = paths.packs(this.repo.dir, this.backupFile);
     let changed = false;
-    for (const name of await listDir(packDir)) {
-      const parsed = parsePackName(name);
-      if (!parsed) continue;
+    for (const e of await listEntries(packDir)) {
+      const parsed = parsePackName(e.name);
+      if (!parsed || e.kind !== 'regular file') continue;
       const path = paths.pack(this.repo.dir, this.backupFile, parsed.key);
       const info = this.packInfo.get(parsed.key);
       if (!info) {
         await unlink(path).catch(() => undefined);
         changed = true;
-      } else if ((await stat(path)).size > info.validLength) {
-        await truncate(path, info.validLength);
-        changed = true;
+      } else {
+        const st = await lstat(path).catch(() => undefined);
+        if (st?.isFile() && st.size > info.validLength) {
+          await truncate(path, info.validLength);
+          changed = true;
+        }
       }
     }
     if (changed) await fsyncDir(packDir);

@@ -4,7 +4,6 @@
  * so the report is the same whichever thread did the checking. This file also holds the
  * main-thread checker (`threads: 0`); verify-parallel.ts is the worker-thread one.
  */
-import type { ErrorCode } from '../errors.js';
 import { dmError, isDmError } from '../errors.js';
 import { DecodeScratch, checkFrame, decodeFrame } from './blob-open.js';
 import type { FrameKeys } from './blob-open.js';
@@ -12,12 +11,11 @@ import { PACK_HEADER_SIZE } from './format/constants.js';
 import type { PackHeader } from './format/pack-header.js';
 import type { RepoHandle } from './handle.js';
 import { PackReader } from './pack-reader.js';
+import { problemOf } from './problem.js';
+import type { VerifyProblem } from './problem.js';
 
-export interface VerifyProblem {
-  readonly file: string;
-  readonly code: ErrorCode;
-  readonly message: string;
-}
+export type { VerifyProblem } from './problem.js';
+export { problemOf } from './problem.js';
 
 export interface FrameRefs {
   readonly identity: Uint8Array;
@@ -41,11 +39,6 @@ export interface PackOutcome {
   readonly problems: VerifyProblem[];
   readonly damaged: Set<string>;
   readonly warnings: string[];
-}
-
-export function problemOf(file: string, err: unknown): VerifyProblem {
-  if (isDmError(err)) return { file, code: err.code, message: err.message };
-  return { file, code: 'DM_ERR_INTERNAL', message: String(err) };
 }
 
 export function newOutcome(): PackOutcome {

@@ -6,19 +6,18 @@
  * writer). Packs are checked on worker threads by default (verify-parallel.ts), with `threads: 0`
  * on the main thread (verify-pack.ts); the report is the same either way.
  */
-import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
-import { fromSystemError } from '../errors.js';
 import { decodeConfig } from './format/config.js';
-import { loadPoints, listBackupFiles } from './catalog.js';
+import { listBackupFiles, scanPoints } from './catalog.js';
 import type { LoadedPoint } from './catalog.js';
-import { listDir } from './fs-util.js';
+import { repairAdvice } from './damaged-points.js';
 import type { RepoHandle } from './handle.js';
-import { packKey, parsePackName, parsePointName, paths } from './layout.js';
+import { packKey, parsePackName, paths } from './layout.js';
+import { isRealDir, listEntries, readRegularFile } from './safe-fs.js';
 import { choosePool } from './parallel-open.js';
 import type { DecodeOptions } from './parallel-open.js';
 import { checkPacksOnWorkers } from './verify-parallel.js';
 import { checkPackOnMainThread, problemOf } from './verify-pack.js';
+import { dmError } from '../errors.js';
 import type { FrameRefs, PackOutcome, PackToCheck, VerifyProblem } from './verify-pack.js';
 
 export type { VerifyProblem } from './verify-pack.js';
@@ -66,7 +65,12 @@ async function packsOf(repo: RepoHandle, bf: string, mine: LoadedPoint[], warnin
       byOffset.set(b.offset, r);
     }
   }
-  const onDisk = new Set((await listDir(paths.packs(repo.dir, bf))).map((n) => parsePackName(n)?.key));
+  const packDir = paths.packs(repo.dir, bf);
+  // A packs directory that is a symlink is not followed: its packs count as missing (damage).
+  const listed = (await isRealDir(packDir, 'packs directory').catch(() => false))
+    ? await listEntries(packDir)
+    : [];
+  const onDisk = new Set(listed.map((e) => parsePackName(e.name)?.key));
   for (const key of onDisk)
     if (key && !extent.has(key))
       warnings.push(`${bf}: pack ${key} is referenced by no point (crash leftover)`);
@@ -88,19 +92,24 @@ export async function verifyRepository(repo: RepoHandle, opts: VerifyOptions = {
     const problems: VerifyProblem[] = [];
     const warnings: string[] = [];
     const damaged = new Set<string>();
+    const config = paths.config(repo.dir);
     try {
-      decodeConfig(new Uint8Array(await readFile(paths.config(repo.dir))), paths.config(repo.dir));
+      const bytes = await readRegularFile(config, 64 * 1024, 'config');
+      if (!bytes) throw dmError('DM_ERR_REPO_NOT_FOUND', 'the config vanished', { file: config });
+      decodeConfig(new Uint8Array(bytes), config);
     } catch (err) {
-      problems.push(problemOf(paths.config(repo.dir), fromSystemError(err, 'read', paths.config(repo.dir))));
+      problems.push(problemOf(config, err));
     }
-    const points = await loadPoints(repo, {
-      onDamaged: (file, err) => {
-        problems.push(problemOf(file, err));
-        damaged.add(parsePointName(basename(file)) ?? file);
-      },
-    });
+    const scan = await scanPoints(repo);
+    for (const d of scan.damaged) {
+      problems.push({ file: d.file, code: d.code, message: d.message, repair: repairAdvice(d) });
+      damaged.add(d.id ?? d.file);
+    }
+    const points = scan.points;
     const all: { onDisk: boolean; pack: PackToCheck }[] = [];
-    for (const bf of await listBackupFiles(repo))
+    // A `files` that is not a real directory was reported by the scan above: nothing to check.
+    const backupFiles = await listBackupFiles(repo).catch(() => [] as string[]);
+    for (const bf of backupFiles)
       all.push(
         ...(await packsOf(
           repo,

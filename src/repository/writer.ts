@@ -15,6 +15,7 @@
  */
 import { dmError } from '../errors.js';
 import { MAX_BLOCK_COUNT, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE } from './format/constants.js';
+import { damageHidingLatest } from './damaged-points.js';
 import { blockCountFor } from './format/manifest.js';
 import type { PointManifest } from './format/manifest.js';
 import type { RepoHandle } from './handle.js';
@@ -62,6 +63,15 @@ function findParent(session: WriterSession, o: BeginPointOptions): PointManifest
     o.parent !== undefined
       ? candidates.find((m) => Buffer.from(m.id).toString('hex') === o.parent)
       : candidates.at(-1);
+  const hiding =
+    o.parent === undefined ? damageHidingLatest(session.damaged, o.vm, o.disk, parent?.createdMs) : [];
+  if (hiding.length > 0)
+    throw dmError(
+      'DM_ERR_REPO_POINT_DAMAGED',
+      `the latest point of ${o.vm} disk ${o.disk} in backup file ${session.backupFile} may be the damaged ` +
+        `manifest ${hiding[0]!.file}: take a full (a new chain), or name the parent`,
+      { field: 'parent' },
+    );
   if (!parent)
     throw dmError(
       'DM_ERR_REPO_POINT_NOT_FOUND',

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { DmError, formatSize, verify } from '../../index.js';
 import { failAndExit, printResult } from '../output.js';
+import { printable } from '../printable.js';
 import { abortOnSigint } from '../progress.js';
 import { readPasswordFile } from './backup.js';
 
@@ -23,8 +24,11 @@ export function registerVerify(program: Command): void {
           [
             `${r.ok ? 'ok' : 'DAMAGED'}: ${r.points} point(s), ${r.packs} pack(s), ${r.frames} blob(s), ` +
               `${formatSize(r.bytes)} checked in ${(r.durationMs / 1000).toFixed(2)} s`,
-            ...r.problems.map((p) => `${p.code}: ${p.message} [${p.file}]`),
-            ...r.warnings.map((w) => `warning: ${w}`),
+            ...r.problems.flatMap((p) => [
+              `${p.code}: ${printable(p.message)} [${printable(p.file)}]`,
+              ...(p.repair ? [`  repair: ${printable(p.repair)}`] : []),
+            ]),
+            ...r.warnings.map((w) => `warning: ${printable(w)}`),
           ].join('\n'),
         );
         if (!r.ok) {
