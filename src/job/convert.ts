@@ -2,10 +2,12 @@
 import { extname } from 'node:path';
 import { dmError } from '../errors.js';
 import { convertImage, type ConvertResult } from '../source/convert.js';
-import { openImage } from '../source/open-image.js';
+import { openImage, type ImageFormatChoice } from '../source/open-image.js';
 
 export interface ConvertJobOptions {
   readonly image: string;
+  /** How to read `image` (default 'auto': by content; a damaged or mislabelled VHDX is refused). */
+  readonly format?: ImageFormatChoice;
   readonly out: string;
   /** Default: from the output's extension (`.vhdx` → vhdx, anything else → raw). */
   readonly to?: 'raw' | 'vhdx';
@@ -28,7 +30,7 @@ export async function convert(options: ConvertJobOptions): Promise<ConvertJobRes
     throw dmError('DM_ERR_ARG_INVALID', '--block-size and --subformat apply only to --to vhdx', {
       field: 'to',
     });
-  const source = await openImage(options.image);
+  const source = await openImage(options.image, options.format ? { format: options.format } : {});
   try {
     const result = await convertImage(source, options.out, {
       to,
