@@ -184,9 +184,13 @@ describe('special files as a VHDX parent', () => {
         expect(r.status, r.stderr).toBe(0);
         expect((JSON.parse(r.stdout) as { subformat: string }).subformat).toBe('differencing');
       } else {
-        // Never opened: skipped as a candidate and named in the error.
+        // Never opened: skipped as a candidate and named in the error, with what it is.
         expect(r.code, r.stderr).toBe('DM_ERR_VHDX_PARENT_MISSING');
         expect(r.stderr).toContain(p);
+        const what = { fifo: 'a FIFO', chardev: 'a character device', directory: 'a directory' }[
+          kind as 'fifo' | 'chardev' | 'directory'
+        ];
+        if (what !== undefined) expect(r.stderr).toContain(`${what}, not a regular file`);
       }
       expect(fingerprint(p)).toBe(before);
     });
