@@ -16,6 +16,7 @@ function lazy<M, K extends keyof M>(load: () => Promise<M>, name: K): M[K] {
 }
 export { parseSize, formatSize } from './core/size.js';
 export type { DiskSource, Extent, ExtentKind, ImageFormat } from './source/disk-source.js';
+export type { ImageFormatChoice } from './source/open-image.js';
 export const inspect = lazy(() => import('./job/inspect.js'), 'inspect');
 export type { InspectOptions, InspectResult } from './job/inspect.js';
 export const convert = lazy(() => import('./job/convert.js'), 'convert');
@@ -29,6 +30,7 @@ export type { CompressionLevel } from './core/blob.js';
 export { tuneProcessForBackups, BACKUP_V8_FLAGS } from './core/v8-tuning.js';
 export type { BackupResult, BackupStats, BackupTask, BackupPointRef } from './job/backup.js';
 export type { BackupOptions } from './job/backup-options.js';
+export { MAX_COMPUTE_THREADS, MAX_TASKS } from './job/limits.js';
 export const planBitLooker = lazy(() => import('./job/bitlooker.js'), 'planBitLooker');
 export type { BitLookerOptions, BitLookerPlan, BitLookerSummary, BitLookerVolume } from './job/bitlooker.js';
 export type { ProgressEvent, ProgressListener } from './job/backup-progress.js';

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as CliProgress from 'cli-progress';
-import { formatSize } from '../index.js';
+import { DmError, exitCodeFor, formatSize } from '../index.js';
 
 export interface ProgressSink {
   update(done: number, total: number): void;
@@ -36,9 +36,34 @@ export function progressBar(label: string, enabled: boolean): ProgressSink {
   };
 }
 
-/** Ctrl-C aborts the running operation cleanly (partial outputs removed) instead of killing it. */
-export function abortOnSigint(): AbortSignal {
-  const controller = new AbortController();
-  process.once('SIGINT', () => controller.abort());
-  return controller.signal;
+/** The signals that end a command the way Ctrl-C does: an interactive stop, `kill`, a closed terminal. */
+export const ABORT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** The process's one abort controller: every command runs one operation. */
+let controller: AbortController | undefined;
+
+/**
+ * SIGINT, SIGTERM and SIGHUP abort the running operation cleanly: it stops, removes its partial
+ * outputs and releases its locks, and the command fails with DM_ERR_ABORTED (exit 7). A second
+ * signal while that cleanup runs ends the process at once, still with DM_ERR_ABORTED and exit 7
+ * (what the cleanup had not done yet is left for a later run to remove).
+ */
+export function abortOnSignals(): AbortSignal {
+  if (controller) return controller.signal;
+  const c = new AbortController();
+  controller = c;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!c.signal.aborted) {
+      c.abort(new DmError('DM_ERR_ABORTED', `${signal} received: aborting`));
+      return;
+    }
+    const again = new DmError('DM_ERR_ABORTED', `${signal} received again while aborting: stopped at once`);
+    process.stderr.write(`${again.code}: ${again.message}\n`);
+    process.exit(exitCodeFor(again));
+  };
+  for (const s of ABORT_SIGNALS) process.on(s, onSignal);
+  return c.signal;
 }
+
+/** @deprecated the old name of abortOnSignals (it handles SIGTERM and SIGHUP too now). */
+export const abortOnSigint = abortOnSignals;

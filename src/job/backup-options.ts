@@ -12,6 +12,9 @@ import { dmError } from '../errors.js';
 import type { HashPlacement } from '../pipeline/hash-placement.js';
 import type { PipelineTuning } from '../pipeline/run-pipeline.js';
 import { nativeFor } from '../workers/native-fit.js';
+import { MAX_COMPUTE_THREADS, MAX_TASKS } from './limits.js';
+import { checkJobName } from '../repository/layout.js';
+import { IMAGE_FORMAT_CHOICES, type ImageFormatChoice } from '../source/open-image.js';
 import { DEFAULT_BLOCK_SIZE, checkBlockSize } from '../plan/block-grid.js';
 import type { PlanFilter } from '../plan/filters.js';
 import { DEFAULT_SWAP_EXCLUSION } from '../volume/api.js';
@@ -23,9 +26,17 @@ export interface BackupOptions {
   readonly repo: string;
   /** `--disk` mode: one disk image of one VM. */
   readonly disk?: string;
+  /**
+   * How to read `disk`: 'auto' (default) by content, refusing a damaged or mislabelled VHDX with
+   * DM_ERR_VHDX_SIGNATURE; 'raw' reads it as a raw disk whatever it holds; 'vhdx' only as VHDX.
+   */
+  readonly format?: ImageFormatChoice;
   /** `--infra` mode (a later issue): refused for now. */
   readonly infra?: string;
-  /** Job name; in `--disk` mode it names the backup file (default 'backup'). */
+  /**
+   * Job name; in `--disk` mode it names the backup file (default 'backup'), so it must be one:
+   * a letter or digit, then letters, digits, '.', '_' or '-', 128 at most (else DM_ERR_ARG_INVALID).
+   */
   readonly job?: string;
   /** VM name (default: the image file name without extension). */
   readonly vm?: string;
@@ -46,9 +57,12 @@ export interface BackupOptions {
   readonly perVm?: boolean;
   /** Force a full point even when an earlier one exists. */
   readonly full?: boolean;
-  /** Max concurrent tasks (one task per disk); `--disk` mode runs one task. */
+  /** Max concurrent tasks (one task per disk), 1 to MAX_TASKS; `--disk` mode runs one task. */
   readonly tasks?: number;
-  /** Compute threads (the native engine's or workers); 0 runs compute inline on the main thread. */
+  /**
+   * Compute threads (the native engine's or workers), 0 to MAX_COMPUTE_THREADS (256); 0 runs
+   * compute inline on the main thread.
+   */
   readonly threads?: number;
   /**
    * Read-plan narrowing (the BitLooker / change-map hook): e.g. `skipRangesFilter(analyzeDisk(..).skip)`.
@@ -66,6 +80,7 @@ export interface BackupOptions {
 export interface ResolvedBackup {
   readonly repo: string;
   readonly image: string;
+  readonly format: ImageFormatChoice;
   readonly job: string;
   readonly vm: string;
   readonly diskIndex: number;
@@ -131,9 +146,14 @@ function bad(field: string, message: string): never {
   throw dmError('DM_ERR_ARG_INVALID', message, { field });
 }
 
-function positiveInt(v: unknown, field: string, min = 1): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
-    bad(field, `${field} must be a whole number ≥ ${min}, got ${String(v)}`);
+function positiveInt(v: unknown, field: string, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max)
+    bad(
+      field,
+      max === Number.MAX_SAFE_INTEGER
+        ? `${field} must be a whole number ≥ ${min}, got ${String(v)}`
+        : `${field} must be a whole number from ${min} to ${max}, got ${String(v)}`,
+    );
   return v;
 }
 
@@ -160,11 +180,19 @@ export function resolveBackupOptions(o: BackupOptions): ResolvedBackup {
   );
   const vm = o.vm ?? (basename(o.disk, extname(o.disk)) || 'vm');
   if (vm.length === 0 || Buffer.byteLength(vm) > 1024) bad('vm', 'vm name must be 1 to 1024 bytes');
-  const job = o.job ?? 'backup';
-  if (job.length === 0) bad('job', 'job name must not be empty');
+  const job = checkJobName(o.job ?? 'backup');
+  const format = o.format ?? 'auto';
+  if (!IMAGE_FORMAT_CHOICES.includes(format))
+    bad(
+      'format',
+      `the image format must be one of ${IMAGE_FORMAT_CHOICES.join(', ')}, got ${String(format)}`,
+    );
   if (o.password !== undefined && o.password.length === 0) bad('password', 'the password must not be empty');
   // Two threads per core would only add contention: the main thread reads and writes as well.
-  const threads = o.threads === undefined ? availableParallelism() : positiveInt(o.threads, 'threads', 0);
+  const threads =
+    o.threads === undefined
+      ? Math.min(availableParallelism(), MAX_COMPUTE_THREADS)
+      : positiveInt(o.threads, 'threads', 0, MAX_COMPUTE_THREADS);
   const engine = o.tuning?.engine ?? 'auto';
   if (!['auto', 'native', 'workers'].includes(engine))
     bad('tuning.engine', "the engine must be 'auto', 'native' or 'workers'");
@@ -184,6 +212,7 @@ export function resolveBackupOptions(o: BackupOptions): ResolvedBackup {
   return {
     repo: o.repo,
     image: o.disk,
+    format,
     job,
     vm,
     diskIndex: 0,
@@ -192,7 +221,7 @@ export function resolveBackupOptions(o: BackupOptions): ResolvedBackup {
     password: o.password,
     perVm: o.perVm ?? false,
     full: o.full ?? false,
-    tasks: o.tasks === undefined ? 1 : positiveInt(o.tasks, 'tasks'),
+    tasks: o.tasks === undefined ? 1 : positiveInt(o.tasks, 'tasks', 1, MAX_TASKS),
     threads,
     tuning,
     filters: o.filters ?? [],

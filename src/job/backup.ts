@@ -47,9 +47,12 @@ export interface BackupStats {
   readonly transferredBytes: number;
   /** Bytes this backup added to the repository (frames incl. headers). */
   readonly backupSizeBytes: number;
-  /** Bytes of the blocks read ÷ raw bytes of new blobs (zero and duplicate blocks cost nothing). */
+  /**
+   * Bytes of the blocks read ÷ raw bytes of new blobs (zero and duplicate blocks cost nothing);
+   * 0 when no new blob was stored (the ratio is not defined then, e.g. an unchanged incremental).
+   */
   readonly dedupeRatio: number;
-  /** Raw bytes of new blobs ÷ their stored payload bytes. */
+  /** Raw bytes of new blobs ÷ their stored payload bytes; 0 when no new blob was stored. */
   readonly compressionRatio: number;
   readonly durationMs: number;
   /** readBytes ÷ data-transfer time (veeam-behaviour.md §5), not ÷ job duration. */
@@ -87,7 +90,8 @@ export interface BackupResult {
   readonly bitlooker: BitLookerSummary;
 }
 
-const ratio = (num: number, den: number) => Math.round((num / Math.max(den, 1)) * 1000) / 1000;
+/** num ÷ den to three decimals; 0 when den is 0 (not defined: nothing to divide by was stored). */
+const ratio = (num: number, den: number): number => (den > 0 ? Math.round((num / den) * 1000) / 1000 : 0);
 
 export async function backup(options: BackupOptions): Promise<BackupResult> {
   const started = performance.now();
@@ -100,8 +104,10 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   // Started first: the workers load while the image, the repository and the volumes are opened.
   const pool = startPool(o.threads, o.tuning.maxInFlight, o.compression, o.tuning.engine);
   try {
-    const source = await openImage(o.image, { io: o.tuning.readIo });
+    const source = await openImage(o.image, { io: o.tuning.readIo, format: o.format });
     try {
+      // The image is checked before the repository is opened, which creates it when missing.
+      blockGrid(source.virtualSize, o.blockSize);
       const backupFile = backupFileFor(o.job, o.perVm ? o.vm : undefined);
       // The volumes are analysed while the repository opens (its KDF runs on libuv's threads).
       progress('analyze', 0, 0);

@@ -7,11 +7,13 @@ import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { dmError } from '../errors.js';
 import { convertImage, type ConvertResult } from '../source/convert.js';
-import { openImage } from '../source/open-image.js';
+import { openImage, type ImageFormatChoice } from '../source/open-image.js';
 import { checkOutputTarget } from './output-target.js';
 
 export interface ConvertJobOptions {
   readonly image: string;
+  /** How to read `image` (default 'auto': by content; a damaged or mislabelled VHDX is refused). */
+  readonly format?: ImageFormatChoice;
   readonly out: string;
   /** Default: from the output's extension (`.vhdx` → vhdx, anything else → raw). */
   readonly to?: 'raw' | 'vhdx';
@@ -43,7 +45,7 @@ export async function convert(options: ConvertJobOptions): Promise<ConvertJobRes
   const force = options.force ?? false;
   await refuseInput(options.out, [options.image]);
   await checkOutputTarget(options.out, force);
-  const source = await openImage(options.image);
+  const source = await openImage(options.image, options.format ? { format: options.format } : {});
   try {
     await refuseInput(options.out, source.info?.parentChain ?? []);
     const result = await convertImage(source, options.out, {

@@ -25,6 +25,8 @@ export interface DemoOptions {
   /** Keep the work directory and report its path. */
   readonly keep?: boolean;
   readonly onStep?: (step: DemoStep) => void;
+  /** Aborts the run (DM_ERR_ABORTED); the work directory is removed unless `keep`. */
+  readonly signal?: AbortSignal;
 }
 
 export interface DemoStep {
@@ -49,6 +51,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const dir = await mkdtemp(join(tmpdir(), 'datamover-demo-'));
   const steps: DemoStep[] = [];
   const step = async <T>(name: string, run: () => Promise<T>, detail: (r: T) => string): Promise<T> => {
+    if (options.signal?.aborted) throw dmError('DM_ERR_ABORTED', 'the demo was aborted');
     const t0 = performance.now();
     const r = await run();
     const s = { name, detail: detail(r), durationMs: Math.round(performance.now() - t0) };
@@ -56,6 +59,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     options.onStep?.(s);
     return r;
   };
+  const signal = options.signal;
   const mib = (n: number) => `${(n / MiB).toFixed(0)} MiB`;
   try {
     const disk = join(dir, 'sql01-0.vhdx');
@@ -69,6 +73,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
           seed: options.seed ?? 1,
           diskSize: options.diskSize ?? 1024 * MiB,
           format: 'vhdx',
+          ...(signal ? { signal } : {}),
         }),
       (m) =>
         `${m.files.length} files on NTFS, ${mib(m.volume.usedClusters * m.volume.clusterSize)} in use of ${mib(m.diskSize)}`,
@@ -83,7 +88,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     );
     const job = await step(
       'backup',
-      () => backup({ repo, disk, vm: 'sql01', password: DEMO_PASSWORD }),
+      () => backup({ repo, disk, vm: 'sql01', password: DEMO_PASSWORD, ...(signal ? { signal } : {}) }),
       (r) =>
         `read ${mib(r.stats.readBytes)} of ${mib(r.stats.processedBytes)} (BitLooker skipped ${mib(r.bitlooker.skippedBytes)}), ` +
         `stored ${mib(r.stats.backupSizeBytes)}, ${mib(r.stats.processingRateBytesPerSec)}/s, bottleneck ${r.stats.bottleneck.primary}`,
@@ -95,14 +100,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     );
     const health = await step(
       'verify',
-      () => verify({ repo, password: DEMO_PASSWORD }),
+      () => verify({ repo, password: DEMO_PASSWORD, ...(signal ? { signal } : {}) }),
       (r) => (r.ok ? `${r.frames} blobs in ${r.packs} pack(s) verified` : `${r.problems.length} problem(s)`),
     );
     if (!health.ok)
       throw dmError('DM_ERR_REPO_CORRUPT', 'the demo repository failed verification', { file: repo });
     await step(
       'restore',
-      () => restore({ repo, vm: 'sql01', out: restored, password: DEMO_PASSWORD }),
+      () =>
+        restore({ repo, vm: 'sql01', out: restored, password: DEMO_PASSWORD, ...(signal ? { signal } : {}) }),
       (r) => `${r.out}: ${mib(r.bytesWritten)} written, ${mib(r.rateBytesPerSec)}/s`,
     );
     const files = await step(

@@ -2,7 +2,7 @@
  * `datamover inspect`: what an image is and what it holds — format, geometry, block states,
  * allocation, parent chain, partitions and NTFS volumes — as plain JSON-safe data.
  */
-import { openImage, type OpenedImage } from '../source/open-image.js';
+import { openImage, type ImageFormatChoice, type OpenedImage } from '../source/open-image.js';
 import type { ExtentKind } from '../source/disk-source.js';
 import { analyzeDisk, describeVolumes, type VolumeDescription } from '../volume/api.js';
 import type { BatStateCounts } from '../source/vhdx/reader/vhdx-source.js';
@@ -12,6 +12,8 @@ export interface InspectOptions {
   readonly exclude?: readonly string[];
   /** Skip partition/NTFS analysis (default false). */
   readonly noVolumes?: boolean;
+  /** How to read the image (default 'auto': by content; a damaged or mislabelled VHDX is refused). */
+  readonly format?: ImageFormatChoice;
 }
 
 export interface InspectResult {
@@ -46,7 +48,7 @@ export interface InspectResult {
 }
 
 export async function inspect(image: string, options: InspectOptions = {}): Promise<InspectResult> {
-  const source = await openImage(image);
+  const source = await openImage(image, options.format ? { format: options.format } : {});
   try {
     return await describe(source, options);
   } finally {

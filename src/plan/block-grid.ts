@@ -30,10 +30,10 @@ export function isBlockSize(n: number): boolean {
   return BLOCK_SIZES.includes(n);
 }
 
-/** Throws DM_ERR_ARG_INVALID unless `n` is one of BLOCK_SIZES. */
+/** Throws DM_ERR_ARG_SIZE (a size out of range, as the catalog says) unless `n` is one of BLOCK_SIZES. */
 export function checkBlockSize(n: number): number {
   if (!isBlockSize(n))
-    throw dmError('DM_ERR_ARG_INVALID', `block size ${n} is not one of 256KiB, 512KiB, 1MiB, 4MiB, 8MiB`, {
+    throw dmError('DM_ERR_ARG_SIZE', `block size ${n} is not one of 256KiB, 512KiB, 1MiB, 4MiB, 8MiB`, {
       field: 'blockSize',
     });
   return n;

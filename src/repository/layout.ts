@@ -28,11 +28,30 @@ export function isBackupFileName(name: string): boolean {
   return BACKUP_FILE_RE.test(name);
 }
 
-/** A safe backup file name for a job (per-job file) or a job's VM (per-VM files). */
+/**
+ * A job name is its backup file's name (per-job files) or the start of it (per-VM files), so it
+ * must already be a valid backup file name: refused, never rewritten. Mapping `..`, `.` or `a/b` to
+ * some other name would put a job's points into another job's backup file without a word.
+ */
+export function checkJobName(job: string): string {
+  if (typeof job !== 'string' || !BACKUP_FILE_RE.test(job))
+    throw dmError(
+      'DM_ERR_ARG_INVALID',
+      `job name "${String(job)}" is not usable as a backup file name: it must start with a letter or digit ` +
+        `and hold only letters, digits, '.', '_' and '-' (at most 128)`,
+      { field: 'job' },
+    );
+  return job;
+}
+
+/**
+ * The backup file of a job (per-job file) or of a job's VM (per-VM files: `<job>.<vm>`, where
+ * characters of the VM name other than letters, digits, '.', '_' and '-' become '_').
+ */
 export function backupFileFor(job: string, vm?: string): string {
-  const clean = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
-  const name = clean(vm === undefined ? job : `${job}.${vm}`).replace(/^[._-]+/, '');
-  return checkBackupFileName((name || 'backup').slice(0, 128));
+  checkJobName(job);
+  if (vm === undefined) return job;
+  return checkBackupFileName(`${job}.${vm.replace(/[^A-Za-z0-9._-]/g, '_')}`.slice(0, 128));
 }
 
 export const paths = {

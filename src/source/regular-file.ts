@@ -1,4 +1,12 @@
-/** Opening a disk image file read-only, once for every reader: regular files only, errors named. */
+/**
+ * Opening an input file read-only, once for every reader: regular files only, errors named.
+ *
+ * The open is non-blocking: a FIFO (or a device that waits for a peer) would otherwise block
+ * `open(2)` forever before anything could look at what the path is. The kind is then checked on the
+ * descriptor itself (fstat), so the file checked is the file read. O_NONBLOCK has no effect on a
+ * regular file's reads. Symlinks are followed: a link to a regular file is a regular file input
+ * (snapshots are often links).
+ */
 import fs from 'node:fs';
 import { dmError, fromSystemError } from '../errors.js';
 
@@ -7,20 +15,57 @@ export interface OpenedFile {
   readonly stat: fs.Stats;
 }
 
+/** O_RDONLY | O_NONBLOCK where the platform has it (not on Windows, where FIFOs do not block open). */
+const READ_NONBLOCK = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
+
+/** What a non-regular file is, for messages. */
+export function fileKind(stat: fs.Stats): string {
+  if (stat.isDirectory()) return 'a directory';
+  if (stat.isFIFO()) return 'a FIFO';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isSymbolicLink()) return 'a symbolic link';
+  return 'not a regular file';
+}
+
+/** DM_ERR_IO_NOT_REGULAR naming `path` and what it is. */
+export function notRegular(path: string, stat: fs.Stats, what = 'input'): Error {
+  return dmError('DM_ERR_IO_NOT_REGULAR', `the ${what} is ${fileKind(stat)}, not a regular file`, {
+    file: path,
+  });
+}
+
 /** Opens `path` read-only and checks it is a regular file; the caller owns (and closes) the fd. */
-export function openRegularFile(path: string): OpenedFile {
+export function openRegularFile(path: string, what = 'input'): OpenedFile {
   let fd: number;
   try {
-    fd = fs.openSync(path, 'r');
+    fd = fs.openSync(path, READ_NONBLOCK);
   } catch (err) {
+    if (
+      (err as NodeJS.ErrnoException)?.code === 'EISDIR' ||
+      (err as NodeJS.ErrnoException)?.code === 'ENXIO'
+    ) {
+      // EISDIR (some platforms) or ENXIO (a socket, or a FIFO opened for writing): say what it is.
+      const st = statOrUndefined(path);
+      if (st && !st.isFile()) throw notRegular(path, st, what);
+    }
     throw fromSystemError(err, 'open', path);
   }
   try {
     const stat = fs.fstatSync(fd);
-    if (!stat.isFile()) throw dmError('DM_ERR_IO_OPEN', 'not a regular file', { file: path });
+    if (!stat.isFile()) throw notRegular(path, stat, what);
     return { fd, stat };
   } catch (err) {
     fs.closeSync(fd);
     throw fromSystemError(err, 'open', path);
+  }
+}
+
+function statOrUndefined(path: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(path);
+  } catch {
+    return undefined;
   }
 }

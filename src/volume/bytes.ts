@@ -29,6 +29,15 @@ export function s64(b: Uint8Array, o: number): number {
   return u64(b, o);
 }
 
+/**
+ * A 64-bit field's exact value as decimal text, for messages: u64/s64 turn values beyond 2^53 into
+ * ±Infinity for their range checks, and "total sectors Infinity" tells nobody what the field holds.
+ */
+export function show64(b: Uint8Array, o: number, signed = false): string {
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return (signed ? view.getBigInt64(o, true) : view.getBigUint64(o, true)).toString();
+}
+
 export function s8(b: Uint8Array, o: number): number {
   const v = b[o]!;
   return v > 127 ? v - 256 : v;

@@ -13,6 +13,13 @@ import { dmError } from '../errors.js';
  */
 export const DEFAULT_BATCH_BLOCKS = 4;
 
+/**
+ * The most compute threads a job may ask for. Each worker thread is a Node environment of its own
+ * (~10 MiB and ~100 ms to boot), and the native engine's pool takes at most 1024; 256 is beyond
+ * any proxy's useful parallelism yet far from exhausting memory or the native limit.
+ */
+export const MAX_COMPUTE_THREADS = 256;
+
 export interface BlockPoolOptions {
   /** Worker threads; default os.availableParallelism(). */
   readonly threads?: number;

@@ -9,7 +9,7 @@
 import { availableParallelism } from 'node:os';
 import type { CompressionLevel } from '../core/blob.js';
 import { nativeFits } from './native-fit.js';
-import { BLOCK_WORKER_DATA } from './pool-options.js';
+import { BLOCK_WORKER_DATA, MAX_COMPUTE_THREADS } from './pool-options.js';
 import { prestartThreads } from './thread-set.js';
 import { workerEntry } from './worker-entry.js';
 
@@ -22,7 +22,13 @@ export function prestartComputeThreads(
   threads: number = availableParallelism(),
   level: CompressionLevel = 'optimal',
 ): void {
-  if (!Number.isInteger(threads) || threads < 1 || nativeFits(level, threads)) return;
+  if (
+    !Number.isInteger(threads) ||
+    threads < 1 ||
+    threads > MAX_COMPUTE_THREADS ||
+    nativeFits(level, threads)
+  )
+    return;
   const entry = workerEntry('block-worker');
   prestartThreads({
     threads,

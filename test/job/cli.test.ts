@@ -91,7 +91,6 @@ describe('datamover CLI', () => {
     for (const extra of [
       ['--infra', 'infra.json'],
       ['--disk', 'x.img', '--changes', 'c.json'],
-      ['--disk', 'x.img', '--block-size', '2MiB'],
       ['--disk', 'x.img', '--compression', 'max'],
     ]) {
       const r = cli('backup', '--repo', repo, ...extra, '--json');
@@ -99,5 +98,9 @@ describe('datamover CLI', () => {
       expect(r.stdout).toBe('');
       expect(r.stderr).toMatch(/^DM_ERR_ARG_INVALID: /);
     }
+    // A block size out of range is a size argument: DM_ERR_ARG_SIZE, as the catalog says.
+    const r = cli('backup', '--repo', repo, '--disk', 'x.img', '--block-size', '2MiB', '--json');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^DM_ERR_ARG_SIZE: /);
   });
 });

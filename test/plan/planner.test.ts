@@ -47,7 +47,7 @@ describe('block grid', () => {
     expect(BLOCK_SIZES).toEqual([256 * KiB, 512 * KiB, MiB, 4 * MiB, 8 * MiB]);
     for (const s of BLOCK_SIZES) expect(checkBlockSize(s)).toBe(s);
     for (const bad of [0, 4096, 2 * MiB, 16 * MiB, MiB + 1])
-      expect(() => checkBlockSize(bad)).toThrow(expect.objectContaining({ code: 'DM_ERR_ARG_INVALID' }));
+      expect(() => checkBlockSize(bad)).toThrow(expect.objectContaining({ code: 'DM_ERR_ARG_SIZE' }));
   });
 
   it('has a short last block and maps offsets to indices', () => {

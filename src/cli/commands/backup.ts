@@ -1,28 +1,18 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { DmError, backup, formatSize, parseSize, type BackupResult } from '../../index.js';
+import { MAX_COMPUTE_THREADS, MAX_TASKS, backup, parseSize } from '../../index.js';
+import { humanBackup } from '../backup-report.js';
 import { failAndExit, printResult } from '../output.js';
-import { abortOnSigint, progressBar } from '../progress.js';
-import { parseChoice, parsePositiveInt } from './parse.js';
+import { readPasswordFile } from '../password-file.js';
+import { abortOnSignals, progressBar } from '../progress.js';
+import { IMAGE_FORMATS, parseChoice, parseCount } from './parse.js';
 
-// Shared by restore, verify and points (this file owns the password-file flag).
-/** Reads a password file: its first line, without the line ending. Never echoed anywhere. */
-export function readPasswordFile(path: string | undefined): string | undefined {
-  if (path === undefined) return undefined;
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new DmError('DM_ERR_IO_OPEN', `cannot read the password file ${path}`);
-  }
-  const first = text.split(/\r?\n/, 1)[0] ?? '';
-  if (first.length === 0) throw new DmError('DM_ERR_ARG_INVALID', `the password file ${path} is empty`);
-  return first;
-}
+// Shared by restore, verify and points, which import it from here (this file owns the flag).
+export { readPasswordFile } from '../password-file.js';
 
 interface BackupFlags {
   repo: string;
   disk?: string;
+  format?: string;
   infra?: string;
   job?: string;
   vm?: string;
@@ -50,6 +40,10 @@ export function registerBackup(program: Command): void {
     .description('back up a disk image (--disk) into a repository; --infra jobs come later')
     .requiredOption('--repo <dir>', 'repository directory (created when missing)')
     .option('--disk <image>', 'one disk of one VM: a VHDX or raw image')
+    .option(
+      '--format <format>',
+      'auto | vhdx | raw: how to read --disk (default auto: by content; a damaged or mislabelled VHDX is refused)',
+    )
     .option('--infra <file>', 'infrastructure job (not built yet)')
     .option('--job <name>', 'job name: names the backup file (default "backup")')
     .option('--vm <name>', 'VM name (default: the image file name)')
@@ -64,8 +58,8 @@ export function registerBackup(program: Command): void {
     .option('--password-file <file>', 'encrypt (new repository) or unlock (existing one)')
     .option('--per-vm', 'per-VM backup files (dedup scope and writer per VM)')
     .option('--full', 'take a full point even when an earlier one exists')
-    .option('--tasks <n>', 'max concurrent tasks')
-    .option('--threads <n>', 'compute threads (default: one per core)')
+    .option('--tasks <n>', `max concurrent tasks, 1..${MAX_TASKS}`)
+    .option('--threads <n>', `compute threads, 0..${MAX_COMPUTE_THREADS} (default: one per core; 0: inline)`)
     .option('--json', 'print one JSON document')
     .action(async (flags: BackupFlags) => {
       const bar = progressBar('backup', !flags.json);
@@ -74,6 +68,9 @@ export function registerBackup(program: Command): void {
         const result = await backup({
           repo: flags.repo,
           ...(flags.disk !== undefined ? { disk: flags.disk } : {}),
+          ...(flags.format !== undefined
+            ? { format: parseChoice(flags.format, IMAGE_FORMATS, '--format') }
+            : {}),
           ...(flags.infra !== undefined ? { infra: flags.infra } : {}),
           ...(flags.job !== undefined ? { job: flags.job } : {}),
           ...(flags.vm !== undefined ? { vm: flags.vm } : {}),
@@ -92,12 +89,14 @@ export function registerBackup(program: Command): void {
           ...(password !== undefined ? { password } : {}),
           perVm: !!flags.perVm,
           full: !!flags.full,
-          ...(flags.tasks !== undefined ? { tasks: parsePositiveInt(flags.tasks, '--tasks') } : {}),
-          ...(flags.threads !== undefined ? { threads: Number(flags.threads) } : {}),
+          ...(flags.tasks !== undefined ? { tasks: parseCount(flags.tasks, '--tasks', 1, MAX_TASKS) } : {}),
+          ...(flags.threads !== undefined
+            ? { threads: parseCount(flags.threads, '--threads', 0, MAX_COMPUTE_THREADS) }
+            : {}),
           onProgress: (e) => {
             if (e.totalBytes > 0) bar.update(e.doneBytes, e.totalBytes);
           },
-          signal: abortOnSigint(),
+          signal: abortOnSignals(),
         });
         bar.stop();
         printResult(!!flags.json, result, () => humanBackup(result));
@@ -106,26 +105,4 @@ export function registerBackup(program: Command): void {
         failAndExit(err);
       }
     });
-}
-
-function humanBackup(r: BackupResult): string {
-  const s = r.stats;
-  const b = s.bottleneck;
-  const pct = (x: number) => `${Math.round(x * 100)}%`;
-  const lines = r.points.map((p) => `point ${p.id}: ${p.vm} disk ${p.disk} (${p.type}) in ${p.backupFile}`);
-  lines.push(
-    `processed ${formatSize(s.processedBytes)}, read ${formatSize(s.readBytes)}, ` +
-      `transferred ${formatSize(s.transferredBytes)}, backup size ${formatSize(s.backupSizeBytes)}`,
-    `dedupe ${s.dedupeRatio}x, compression ${s.compressionRatio}x, ` +
-      `${(s.durationMs / 1000).toFixed(2)} s, processing rate ${formatSize(s.processingRateBytesPerSec)}/s`,
-    `bottleneck: source ${pct(b.source)} > proxy ${pct(b.proxy)} > network ${pct(b.network)} > ` +
-      `target ${pct(b.target)} (primary: ${b.primary})`,
-  );
-  if (r.bitlooker.enabled)
-    lines.push(
-      `BitLooker: ${formatSize(r.bitlooker.skippedBytes)} left out (free space, swap, exclusions), ` +
-        `${formatSize(r.bitlooker.usedBytes)} in use on NTFS`,
-    );
-  for (const w of r.warnings) lines.push(`warning: ${w}`);
-  return lines.join('\n');
 }

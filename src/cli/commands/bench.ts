@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { benchStages } from '../../index.js';
 import { failAndExit, printResult } from '../output.js';
-import { abortOnSigint } from '../progress.js';
+import { abortOnSignals } from '../progress.js';
 
 /** `bench` groups benchmarks; `bench tasks` (scheduler sweeps) registers on the returned command. */
 export function registerBench(program: Command): Command {
@@ -12,7 +12,7 @@ export function registerBench(program: Command): Command {
     .option('--json', 'print one JSON document')
     .action(async (flags: { json?: boolean }) => {
       try {
-        const r = await benchStages({ signal: abortOnSigint() });
+        const r = await benchStages({ signal: abortOnSignals() });
         printResult(!!flags.json, { blockSize: r.blockSize, stages: r.stages }, () => r.table);
       } catch (err) {
         failAndExit(err);

@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import { convert, formatSize, parseSize } from '../../index.js';
 import { failAndExit, printResult } from '../output.js';
 import { abortOnSigint, progressBar } from '../progress.js';
-import { parseChoice } from './parse.js';
+import { IMAGE_FORMATS, parseChoice } from './parse.js';
 
 interface ConvertFlags {
   output: string;
+  format?: string;
   to?: string;
   blockSize?: string;
   subformat?: string;
@@ -19,6 +20,7 @@ export function registerConvert(program: Command): void {
     .description('read any supported image (differencing chains resolved) and write raw or VHDX')
     .argument('<image>', 'VHDX or raw disk image')
     .requiredOption('-o, --output <out>', 'output file')
+    .option('--format <format>', 'auto | vhdx | raw: how to read the input image (default auto: by content)')
     .option('--to <format>', 'raw | vhdx (default: from the output extension)')
     .option('--block-size <size>', 'VHDX block size, 1MiB..256MiB (default 32MiB)')
     .option('--subformat <kind>', 'dynamic | fixed (default dynamic)')
@@ -29,6 +31,9 @@ export function registerConvert(program: Command): void {
       try {
         const result = await convert({
           image,
+          ...(flags.format !== undefined
+            ? { format: parseChoice(flags.format, IMAGE_FORMATS, '--format') }
+            : {}),
           out: flags.output,
           force: !!flags.force,
           ...(flags.to !== undefined ? { to: parseChoice(flags.to, ['raw', 'vhdx'] as const, '--to') } : {}),

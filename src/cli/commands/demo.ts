@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { parseSize, runDemo } from '../../index.js';
 import { failAndExit, printResult } from '../output.js';
+import { abortOnSignals } from '../progress.js';
 
 export function registerDemo(program: Command): void {
   program
@@ -13,6 +14,7 @@ export function registerDemo(program: Command): void {
       try {
         const result = await runDemo({
           ...(flags.keep ? { keep: true } : {}),
+          signal: abortOnSignals(),
           ...(flags.diskSize !== undefined ? { diskSize: parseSize(flags.diskSize, '--disk-size') } : {}),
           onStep: (s) => {
             if (!flags.json)

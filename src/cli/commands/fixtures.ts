@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { formatSize, generateFixtures, parseSize, type FixturesResult } from '../../index.js';
 import { failAndExit, printResult } from '../output.js';
-import { abortOnSigint, progressBar } from '../progress.js';
+import { abortOnSignals, progressBar } from '../progress.js';
 import { parsePositiveInt } from './parse.js';
 
 interface FixturesFlags {
@@ -23,7 +23,7 @@ export function registerFixtures(program: Command): void {
     .requiredOption('--out <dir>', 'output directory')
     .option('--seed <n>', 'seed: the same seed and sizes give byte-identical disks (default 1)')
     .option('--vms <n>', 'number of VMs, one disk each (default 2)')
-    .option('--disk-size <size>', 'virtual size of each disk (default 4GiB)')
+    .option('--disk-size <size>', 'virtual size of each disk, at most 1TiB and 4TiB in all (default 4GiB)')
     .option('--generations <n>', 'generations of each disk (only generation 0 is built so far)')
     .option('--change-rate <f>', 'share of blocks changed per generation (with --generations)')
     .option('--json', 'print one JSON document')
@@ -33,16 +33,14 @@ export function registerFixtures(program: Command): void {
         const changeRate = flags.changeRate === undefined ? undefined : Number(flags.changeRate);
         const result = await generateFixtures({
           outDir: flags.out,
-          ...(flags.seed !== undefined
-            ? { seed: /^\d+$/.test(flags.seed) ? Number(flags.seed) : flags.seed }
-            : {}),
+          ...(flags.seed !== undefined ? { seed: parseSeed(flags.seed) } : {}),
           ...(flags.vms !== undefined ? { vms: parsePositiveInt(flags.vms, '--vms') } : {}),
           ...(flags.diskSize !== undefined ? { diskSize: parseSize(flags.diskSize, '--disk-size') } : {}),
           ...(flags.generations !== undefined
             ? { generations: parsePositiveInt(flags.generations, '--generations') }
             : {}),
           ...(changeRate !== undefined ? { changeRate } : {}),
-          signal: abortOnSigint(),
+          signal: abortOnSignals(),
           onProgress: (p) => bar.update(p.doneBytes, p.totalBytes),
         });
         bar.stop();
@@ -52,6 +50,14 @@ export function registerFixtures(program: Command): void {
         failAndExit(err);
       }
     });
+}
+
+/**
+ * A number when the seed is digits of a safe integer, else the text: a long digit string must not
+ * collapse to a rounded number that another seed shares.
+ */
+function parseSeed(text: string): number | string {
+  return /^\d+$/.test(text) && Number.isSafeInteger(Number(text)) ? Number(text) : text;
 }
 
 /** JSON output names the files; per-file manifests stay in the *.manifest.json beside each disk. */

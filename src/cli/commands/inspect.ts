@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { formatSize, inspect, type InspectResult } from '../../index.js';
 import { failAndExit, printResult } from '../output.js';
+import { IMAGE_FORMATS, parseChoice } from './parse.js';
 
 export function registerInspect(program: Command): void {
   program
@@ -9,11 +10,17 @@ export function registerInspect(program: Command): void {
       'format, geometry, block states, allocation, parent chain, partitions and NTFS volumes of an image',
     )
     .argument('<image>', 'VHDX or raw disk image')
+    .option('--format <format>', 'auto | vhdx | raw: how to read the image (default auto: by content)')
     .option('--exclude <guestPath...>', 'guest paths to report as excluded (as backup --exclude would)')
     .option('--json', 'print one JSON document')
-    .action(async (image: string, opts: { json?: boolean; exclude?: string[] }) => {
+    .action(async (image: string, opts: { json?: boolean; exclude?: string[]; format?: string }) => {
       try {
-        const result = await inspect(image, opts.exclude ? { exclude: opts.exclude } : {});
+        const result = await inspect(image, {
+          ...(opts.exclude ? { exclude: opts.exclude } : {}),
+          ...(opts.format !== undefined
+            ? { format: parseChoice(opts.format, IMAGE_FORMATS, '--format') }
+            : {}),
+        });
         printResult(!!opts.json, result, () => humanInspect(result));
       } catch (err) {
         failAndExit(err);

@@ -13,3 +13,17 @@ export function parsePositiveInt(value: string, flag: string): number {
     throw new DmError('DM_ERR_ARG_INVALID', `${flag} must be a positive integer; got "${value}"`);
   return n;
 }
+
+/** Parses a whole number flag in [min, max] (digits only: no signs, exponents or hex), naming the flag. */
+export function parseCount(value: string, flag: string, min: number, max: number): number {
+  const n = /^\d{1,16}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= min && n <= max))
+    throw new DmError(
+      'DM_ERR_ARG_INVALID',
+      `${flag} must be a whole number from ${min} to ${max}; got "${value}"`,
+    );
+  return n;
+}
+
+/** Input image formats: by content (auto), or forced. */
+export const IMAGE_FORMATS = ['auto', 'vhdx', 'raw'] as const;

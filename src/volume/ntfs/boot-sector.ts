@@ -1,6 +1,6 @@
 /** NTFS boot sector (formats.md §2.2): geometry, MFT location, record sizes. */
 import { dmError } from '../../errors.js';
-import { ascii, s64, s8, u16, u32 } from '../bytes.js';
+import { ascii, s64, s8, show64, u16, u32 } from '../bytes.js';
 
 export interface BootSector {
   readonly bytesPerSector: number;
@@ -61,15 +61,16 @@ export function parseBootSector(b: Uint8Array, where: number, file: string): Boo
   }
   const totalSectors = s64(b, 40);
   if (!(totalSectors > 0) || totalSectors * bytesPerSector > Number.MAX_SAFE_INTEGER) {
-    fail(`total sectors ${totalSectors} invalid`, 'total sectors', 40);
+    fail(`total sectors ${show64(b, 40, true)} invalid`, 'total sectors', 40);
   }
   const totalClusters = Math.floor(totalSectors / sectorsPerCluster);
   if (totalClusters < 1) fail('volume smaller than one cluster', 'total sectors', 40);
   const mftLcn = s64(b, 48);
   const mftMirrLcn = s64(b, 56);
-  if (!(mftLcn > 0 && mftLcn < totalClusters)) fail(`$MFT LCN ${mftLcn} outside the volume`, '$MFT LCN', 48);
+  if (!(mftLcn > 0 && mftLcn < totalClusters))
+    fail(`$MFT LCN ${show64(b, 48, true)} outside the volume`, '$MFT LCN', 48);
   if (!(mftMirrLcn > 0 && mftMirrLcn < totalClusters))
-    fail(`$MFTMirr LCN ${mftMirrLcn} outside the volume`, '$MFTMirr LCN', 56);
+    fail(`$MFTMirr LCN ${show64(b, 56, true)} outside the volume`, '$MFTMirr LCN', 56);
   if (mftLcn === mftMirrLcn) fail('$MFT and $MFTMirr at the same LCN', '$MFTMirr LCN', 56);
   const mftRecordSize = recordSize(s8(b, 64), clusterSize);
   if (mftRecordSize === undefined || mftRecordSize < 512 || mftRecordSize > 65536) {

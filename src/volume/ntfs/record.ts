@@ -1,6 +1,6 @@
 /** One MFT record: header and attribute records (formats.md §2.3–2.4). Pure, over fixed-up bytes. */
 import { dmError } from '../../errors.js';
-import { ascii, s64, u16, u32, u64, utf16 } from '../bytes.js';
+import { ascii, s64, show64, u16, u32, u64, utf16 } from '../bytes.js';
 import { applyFixups } from './fixup.js';
 
 export const AttrType = {
@@ -174,7 +174,7 @@ function parseAttribute(
     !(highestVcn >= -1) ||
     (highestVcn < lowestVcn && !(highestVcn === -1 && lowestVcn === 0))
   ) {
-    fail(`VCN range ${lowestVcn}..${highestVcn} invalid`, 'lowest_vcn');
+    fail(`VCN range ${show64(rec, pos + 16, true)}..${show64(rec, pos + 24, true)} invalid`, 'lowest_vcn');
   }
   const allocatedSize = u64(rec, pos + 40);
   const dataSize = u64(rec, pos + 48);

@@ -1,7 +1,7 @@
 /** GUID partition table: primary header at LBA 1, backup at the last LBA, both CRC-32 checked. */
 import type { DiskSource } from '../../source/disk-source.js';
 import { dmError, isDmError } from '../../errors.js';
-import { ascii, readDisk, u32, u64 } from '../bytes.js';
+import { ascii, readDisk, show64, u32, u64 } from '../bytes.js';
 import type { ByteRange } from '../ranges.js';
 import { crc32 } from '../../core/crc32.js';
 import type { Partition } from './types.js';
@@ -58,7 +58,7 @@ function parseHeader(
     entrySize: u32(sector, 84),
     arrayCrc: u32(sector, 88),
   };
-  if (h.myLba !== expectLba) fail(`MyLBA ${h.myLba} is not ${expectLba}`, 'MyLBA');
+  if (h.myLba !== expectLba) fail(`MyLBA ${show64(sector, 24)} is not ${expectLba}`, 'MyLBA');
   if (h.firstUsable > h.lastUsable || h.lastUsable >= diskSectors)
     fail('usable LBA range outside the disk', 'LastUsableLBA');
   if (h.entryCount > MAX_ENTRIES)
@@ -67,7 +67,7 @@ function parseHeader(
     fail(`entry size ${h.entrySize} invalid`, 'SizeOfPartitionEntry');
   }
   if (h.entryLba < 2 || h.entryLba >= diskSectors)
-    fail(`entry array LBA ${h.entryLba} outside the disk`, 'PartitionEntryLBA');
+    fail(`entry array LBA ${show64(sector, 72)} outside the disk`, 'PartitionEntryLBA');
   return h;
 }
 
@@ -140,7 +140,7 @@ export async function readGpt(source: DiskSource): Promise<GptResult> {
     if (first > last || first < header.firstUsable || last > header.lastUsable) {
       throw dmError(
         'DM_ERR_PART_TABLE',
-        `GPT entry ${i + 1}: LBA ${first}..${last} outside the usable range`,
+        `GPT entry ${i + 1}: LBA ${show64(array, o + 32)}..${show64(array, o + 40)} outside the usable range`,
         {
           file: source.path,
           offset: header.entryLba * lss + o,

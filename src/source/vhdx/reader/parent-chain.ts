@@ -8,6 +8,7 @@ import { dmError } from '../../../errors.js';
 import { MAX_CHAIN_DEPTH } from '../format/constants.js';
 import { parseBracedGuid } from '../format/guid.js';
 import type { ParentLocator } from '../format/parent-locator.js';
+import { fileKind } from '../../regular-file.js';
 import { ImageFile } from './image-file.js';
 import { parseVhdx } from './parse-vhdx.js';
 import { VhdxLayer, type IoMode } from './vhdx-layer.js';
@@ -38,12 +39,15 @@ export function parentCandidates(childPath: string, loc: ParentLocator): string[
   return [...new Set(out)];
 }
 
-function isFile(p: string): boolean {
+/** What a candidate is when it is not a usable parent: missing, or a FIFO, device, directory... */
+function whyNot(p: string): string | undefined {
+  let st: fs.Stats;
   try {
-    return fs.statSync(p).isFile();
+    st = fs.statSync(p);
   } catch {
-    return false;
+    return 'missing';
   }
+  return st.isFile() ? undefined : `${fileKind(st)}, not a regular file`;
 }
 
 /** Opens `file`'s chain, starting with the already opened file; every opened file lands in `opened`. */
@@ -78,11 +82,17 @@ export function openLayer(
   if (loc.parentLinkage2 !== undefined && !linkage2)
     throw dmError('DM_ERR_VHDX_PARENT_LOCATOR', `parent_linkage2 "${loc.parentLinkage2}" is not a GUID`, at);
   const candidates = parentCandidates(filePath, loc);
-  const parentPath = candidates.find(isFile);
+  const tried: string[] = [];
+  // A FIFO, device or directory is never a parent: it is skipped (never opened) and named.
+  const parentPath = candidates.find((c) => {
+    const why = whyNot(c);
+    if (why !== undefined) tried.push(why === 'missing' ? c : `${c} (${why})`);
+    return why === undefined;
+  });
   if (!parentPath)
     throw dmError(
       'DM_ERR_VHDX_PARENT_MISSING',
-      `parent not found; tried ${candidates.join(', ') || '(no usable path)'}`,
+      `parent not found; tried ${tried.join(', ') || '(no usable path)'}`,
       at,
     );
 

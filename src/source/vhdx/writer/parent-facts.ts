@@ -3,6 +3,7 @@
  * parent_linkage), the virtual disk id (shared along a chain), the virtual size and sector size.
  * Read with the format codec's decoders; the parent is never opened for writing.
  */
+import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dmError, fromSystemError } from '../../../errors.js';
 import {
@@ -20,6 +21,7 @@ import { decodeHeader, type VhdxHeader } from '../format/header.js';
 import { decodeMetadataRegion } from '../format/metadata.js';
 import { decodeRegionTable, type RegionEntry } from '../format/region-table.js';
 import type { ParentFacts } from './options.js';
+import { notRegular } from '../../regular-file.js';
 
 export interface ParentIdentity extends ParentFacts {
   readonly dataWriteGuid: Guid;
@@ -82,11 +84,14 @@ function currentHeader(h1: Uint8Array, h2: Uint8Array, file: string): VhdxHeader
 export async function readParentFacts(parentPath: string): Promise<ParentIdentity> {
   let fh: FileHandle;
   try {
-    fh = await open(parentPath, 'r');
+    // Non-blocking, so a FIFO cannot hang the open; then only a regular file is read.
+    fh = await open(parentPath, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (err) {
     throw fromSystemError(err, 'open', parentPath);
   }
   try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw notRegular(parentPath, st, 'parent');
     if (!hasVhdxSignature(await readAt(fh, parentPath, 0, 8)))
       throw dmError('DM_ERR_VHDX_SIGNATURE', 'parent is not a VHDX file', { file: parentPath, offset: 0 });
     const header = currentHeader(
