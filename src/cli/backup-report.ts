@@ -1,5 +1,6 @@
 /** The human summary of `datamover backup` (stdout without --json). */
 import { formatSize, type BackupResult } from '../index.js';
+import { printable } from './printable.js';
 
 /**
  * The stages by busy share, largest first: Veeam's `a > b > c` reads as a ranking, so it is one
@@ -37,6 +38,6 @@ export function humanBackup(r: BackupResult): string {
       `BitLooker: ${formatSize(r.bitlooker.skippedBytes)} left out (free space, swap, exclusions), ` +
         `${formatSize(r.bitlooker.usedBytes)} in use on NTFS`,
     );
-  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  for (const w of r.warnings) lines.push(`warning: ${printable(w, { keepBackslashes: true })}`);
   return lines.join('\n');
 }

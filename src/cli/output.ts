@@ -1,4 +1,5 @@
 import { exitCodeFor, isDmError } from '../index.js';
+import { printable } from './printable.js';
 
 /** Every command prints either one JSON document (`--json`) or human text on stdout, nothing else. */
 export function printResult(json: boolean, value: unknown, human: () => string): void {
@@ -16,11 +17,14 @@ export function exitWhenFlushed(): void {
   process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 }
 
-/** Failures go to stderr as `DM_ERR_CODE: message`, with the code's exit status. */
+/**
+ * Failures go to stderr as `DM_ERR_CODE: message`, with the code's exit status. The message is one
+ * line: names and paths in it (VM names, guest paths) cannot forge further lines.
+ */
 export function failAndExit(err: unknown): never {
   const code = isDmError(err) ? err.code : 'DM_ERR_INTERNAL';
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`${code}: ${message}\n`);
+  process.stderr.write(`${code}: ${printable(message, { keepBackslashes: true })}\n`);
   if (!isDmError(err) && err instanceof Error && err.stack && process.env['DM_DEBUG']) {
     process.stderr.write(`${err.stack}\n`);
   }

@@ -6,11 +6,13 @@
  * name cannot forge output lines or hide text. JSON output needs none of this (JSON.stringify).
  */
 const UNSAFE = /[\\\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}\p{Cs}]/gu;
+/** The same without the backslash: for messages, where Windows guest paths keep their separators. */
+const UNSAFE_IN_MESSAGES = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}\p{Cs}]/gu;
 
 const SHORT: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
-export function printable(text: string): string {
-  return text.replace(UNSAFE, (c) => {
+export function printable(text: string, opts: { keepBackslashes?: boolean } = {}): string {
+  return text.replace(opts.keepBackslashes ? UNSAFE_IN_MESSAGES : UNSAFE, (c) => {
     const short = SHORT[c];
     if (short) return short;
     const cp = c.codePointAt(0)!;

@@ -64,6 +64,3 @@ export function abortOnSignals(): AbortSignal {
   for (const s of ABORT_SIGNALS) process.on(s, onSignal);
   return c.signal;
 }
-
-/** @deprecated the old name of abortOnSignals (it handles SIGTERM and SIGHUP too now). */
-export const abortOnSigint = abortOnSignals;

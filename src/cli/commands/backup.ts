@@ -7,7 +7,6 @@ import { abortOnSignals, progressBar } from '../progress.js';
 import { IMAGE_FORMATS, parseChoice, parseCount } from './parse.js';
 
 // Shared by restore, verify and points, which import it from here (this file owns the flag).
-export { readPasswordFile } from '../password-file.js';
 
 interface BackupFlags {
   repo: string;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { convert, formatSize, parseSize } from '../../index.js';
 import { failAndExit, printResult } from '../output.js';
-import { abortOnSigint, progressBar } from '../progress.js';
+import { abortOnSignals, progressBar } from '../progress.js';
 import { IMAGE_FORMATS, parseChoice } from './parse.js';
 
 interface ConvertFlags {
@@ -42,7 +42,7 @@ export function registerConvert(program: Command): void {
             ? { subformat: parseChoice(flags.subformat, ['dynamic', 'fixed'] as const, '--subformat') }
             : {}),
           onProgress: (done, total) => bar.update(done, total),
-          signal: abortOnSigint(),
+          signal: abortOnSignals(),
         });
         bar.stop();
         printResult(

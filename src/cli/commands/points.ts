@@ -3,7 +3,8 @@ import { DmError, formatSize, points } from '../../index.js';
 import type { PointsResult } from '../../index.js';
 import { failAndExit, printResult } from '../output.js';
 import { printable } from '../printable.js';
-import { readPasswordFile } from './backup.js';
+import { readPasswordFile } from '../password-file.js';
+import { abortOnSignals } from '../progress.js';
 
 /** One line per point; every name and path is escaped (printable.ts), so no line can be forged. */
 function humanListing(r: PointsResult): string {
@@ -36,7 +37,11 @@ export function registerPoints(program: Command): void {
     .action(async (flags: { repo: string; passwordFile?: string; json?: boolean }) => {
       try {
         const password = readPasswordFile(flags.passwordFile);
-        const r = await points({ repo: flags.repo, ...(password !== undefined ? { password } : {}) });
+        const r = await points({
+          repo: flags.repo,
+          ...(password !== undefined ? { password } : {}),
+          signal: abortOnSignals(),
+        });
         printResult(!!flags.json, r, () => humanListing(r));
         // Listed first, then the exit status says it: a damaged point is never just omitted.
         if (r.damaged.length > 0)

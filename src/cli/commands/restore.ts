@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { DmError, formatSize, restore } from '../../index.js';
 import { failAndExit, printResult } from '../output.js';
-import { abortOnSigint, progressBar } from '../progress.js';
-import { readPasswordFile } from './backup.js';
+import { abortOnSignals, progressBar } from '../progress.js';
+import { readPasswordFile } from '../password-file.js';
 
 interface RestoreFlags {
   repo: string;
@@ -45,7 +45,7 @@ export function registerRestore(program: Command): void {
           onProgress: (e) => {
             if (e.totalBytes > 0) bar.update(e.doneBytes, e.totalBytes);
           },
-          signal: abortOnSigint(),
+          signal: abortOnSignals(),
         });
         bar.stop();
         printResult(

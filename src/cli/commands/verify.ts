@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { DmError, formatSize, verify } from '../../index.js';
 import { failAndExit, printResult } from '../output.js';
 import { printable } from '../printable.js';
-import { abortOnSigint } from '../progress.js';
-import { readPasswordFile } from './backup.js';
+import { abortOnSignals } from '../progress.js';
+import { readPasswordFile } from '../password-file.js';
 
 export function registerVerify(program: Command): void {
   program
@@ -18,7 +18,7 @@ export function registerVerify(program: Command): void {
         const r = await verify({
           repo: flags.repo,
           ...(password !== undefined ? { password } : {}),
-          signal: abortOnSigint(),
+          signal: abortOnSignals(),
         });
         printResult(!!flags.json, r, () =>
           [
