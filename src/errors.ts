@@ -206,6 +206,9 @@ export function fromSystemError(err: unknown, op: 'open' | 'read' | 'write', fil
   const sys = err as NodeJS.ErrnoException;
   if (sys?.code === 'ENOSPC')
     return dmError('DM_ERR_IO_NOSPACE', `no space left while writing`, { file }, err);
+  // Outputs are created exclusively (O_EXCL): EEXIST means something is already there.
+  if (sys?.code === 'EEXIST' && op === 'open')
+    return dmError('DM_ERR_OUTPUT_EXISTS', 'the output exists and is left as it is', { file }, err);
   const code: ErrorCode =
     op === 'open' ? 'DM_ERR_IO_OPEN' : op === 'read' ? 'DM_ERR_IO_READ' : 'DM_ERR_IO_WRITE';
   return dmError(code, `${op} failed: ${sys?.message ?? String(err)}`, { file }, err);

@@ -63,7 +63,7 @@ describe('OutputTemp', () => {
     const out = join(dir, 'd.raw');
     const temp = await OutputTemp.prepare(out, false);
     await writeFile(temp.path, 'someone else');
-    await expect(temp.create()).rejects.toMatchObject({ code: 'DM_ERR_IO_OPEN' });
+    await expect(temp.create()).rejects.toMatchObject({ code: 'DM_ERR_OUTPUT_EXISTS' });
     await temp.discard();
     expect(await readFile(temp.path, 'utf8')).toBe('someone else');
   });
@@ -86,7 +86,7 @@ describe('createVhdx({ exclusive: true })', () => {
     const p = join(dir, 'existing.vhdx');
     await writeFile(p, 'not to be truncated');
     await expect(createVhdx(p, { virtualSize: 1024 * 1024, exclusive: true })).rejects.toMatchObject({
-      code: 'DM_ERR_IO_OPEN',
+      code: 'DM_ERR_OUTPUT_EXISTS',
     });
     expect(await readFile(p, 'utf8')).toBe('not to be truncated');
   });
