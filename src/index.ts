@@ -15,6 +15,7 @@ function lazy<M, K extends keyof M>(load: () => Promise<M>, name: K): M[K] {
   return call as M[K];
 }
 export { parseSize, formatSize } from './core/size.js';
+export { readPasswordFile, MAX_PASSWORD_LINE } from './core/password-file.js';
 export type { DiskSource, Extent, ExtentKind, ImageFormat } from './source/disk-source.js';
 export type { ImageFormatChoice } from './source/open-image.js';
 export const inspect = lazy(() => import('./job/inspect.js'), 'inspect');

@@ -14,6 +14,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { lstat, unlink } from 'node:fs/promises';
+import { isAlive } from '../core/process-alive.js';
 import { dmError } from '../errors.js';
 import { CONFIG_NAME } from './layout.js';
 import { listEntries, readRegularFile } from './safe-fs.js';
@@ -23,17 +24,6 @@ export const LEFTOVER_AGE_MS = 60_000;
 const CONFIG_TEMP_RE = /^config\.tmp-(\d{1,10})(\.[0-9a-f]{8})?(-w)?$/;
 const LOCK_TEMP_RE = /^lock\.(\d{1,10})\.[0-9a-z]{1,16}$/;
 const LOCK_STALE_RE = /^lock\.stale\.(\d{1,10})$/;
-
-/** Whether `pid` names a live process on this host (EPERM: alive, just not ours). */
-export function isAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** A regular file older than LEFTOVER_AGE_MS (by mtime); false for anything else. */
 async function oldRegularFile(path: string, now: number): Promise<boolean> {

@@ -9,7 +9,7 @@
 import { hostname } from 'node:os';
 import { link, open, rename, unlink } from 'node:fs/promises';
 import { dmError, fromSystemError } from '../errors.js';
-import { isAlive } from './leftovers.js';
+import { isAlive } from '../core/process-alive.js';
 import { pathKind, readRegularFile, wrongKind } from './safe-fs.js';
 
 interface LockInfo {

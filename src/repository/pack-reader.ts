@@ -13,7 +13,8 @@ import { decodeFrameHeader } from './format/frame.js';
 import type { FrameHeader } from './format/frame.js';
 import { decodePackHeader } from './format/pack-header.js';
 import type { PackHeader } from './format/pack-header.js';
-import { isRealDir, kindOf, pathKind, wrongKind } from './safe-fs.js';
+import { kindOf } from '../core/regular-file.js';
+import { isRealDir, pathKind, wrongKind } from './safe-fs.js';
 
 function missingPack(path: string) {
   return dmError(

@@ -6,32 +6,11 @@
  * are lstat()ed too, so a symlinked backup file or points/ directory is never followed.
  */
 import { constants } from 'node:fs';
-import type { Dirent, Stats } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import { lstat, open, readdir } from 'node:fs/promises';
+import { kindOf, type PathKind } from '../core/regular-file.js';
 import { dmError, fromSystemError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
-
-export type PathKind =
-  | 'missing'
-  | 'regular file'
-  | 'directory'
-  | 'symlink'
-  | 'FIFO'
-  | 'character device'
-  | 'block device'
-  | 'socket'
-  | 'special file';
-
-export function kindOf(st: Stats | Dirent): PathKind {
-  if (st.isFile()) return 'regular file';
-  if (st.isDirectory()) return 'directory';
-  if (st.isSymbolicLink()) return 'symlink';
-  if (st.isFIFO()) return 'FIFO';
-  if (st.isCharacterDevice()) return 'character device';
-  if (st.isBlockDevice()) return 'block device';
-  if (st.isSocket()) return 'socket';
-  return 'special file';
-}
 
 /** What is at `path`, without following a final symlink. */
 export async function pathKind(path: string): Promise<PathKind> {

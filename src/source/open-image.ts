@@ -14,7 +14,7 @@ import { dmError, fromSystemError } from '../errors.js';
 import type { DiskSource } from './disk-source.js';
 import { openRaw } from './raw-image.js';
 import { openVhdx, type VhdxInfo } from './vhdx/reader/vhdx-source.js';
-import { openRegularFile } from './regular-file.js';
+import { openRegularFile } from '../core/regular-file.js';
 import { HEADER1_OFFSET, HEADER2_OFFSET, REGION1_OFFSET, REGION2_OFFSET } from './vhdx/format/constants.js';
 
 /** How to read an input image: by content ('auto', the default), or forced. */

@@ -20,6 +20,7 @@ import type { Stats } from 'node:fs';
 import { link, lstat, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { isAlive } from '../core/process-alive.js';
 import { dmError, fromSystemError } from '../errors.js';
 
 /** What a non-regular path is, for messages. */
@@ -97,15 +98,6 @@ const TEMP_SUFFIX_RE = /^(\d{1,10})(?:-([0-9a-f]{8})-[0-9a-f]{8})?$/;
 
 /** 8 hex of a hash of this host's name: temps of other hosts sharing a directory are not ours. */
 export const HOST_TAG = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errnoOf(err) !== 'ESRCH'; // EPERM: alive, owned by someone else
-  }
-}
 
 /**
  * Removes temps of `out` left by killed runs: same name pattern (`.<name>.partial-<pid>` as older

@@ -7,7 +7,7 @@ import { dmError, fromSystemError } from '../errors.js';
 import type { DiskSource, Extent } from './disk-source.js';
 import type { ReadMapper } from './read-map.js';
 import { checkedRange } from './range.js';
-import { openRegularFile } from './regular-file.js';
+import { openRegularFile } from '../core/regular-file.js';
 
 export interface RawOpenOptions {
   /** Reads through the thread pool ('async', default) or blocking preads ('sync'). */

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_PASSWORD_LINE, readPasswordFile } from '../../src/cli/password-file.js';
+import { MAX_PASSWORD_LINE, readPasswordFile } from '../../src/index.js';
 import { isRoot, makeSpecials, scratch, type Scratch } from '../hostile/scratch.js';
 
 let s: Scratch;

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { MAX_COMPUTE_THREADS, MAX_TASKS, backup, parseSize } from '../../index.js';
+import { MAX_COMPUTE_THREADS, MAX_TASKS, backup, parseSize, readPasswordFile } from '../../index.js';
 import { humanBackup } from '../backup-report.js';
 import { failAndExit, printResult } from '../output.js';
-import { readPasswordFile } from '../password-file.js';
 import { abortOnSignals, progressBar } from '../progress.js';
 import { IMAGE_FORMATS, parseChoice, parseCount } from './parse.js';
 

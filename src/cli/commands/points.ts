@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { DmError, formatSize, points } from '../../index.js';
+import { DmError, formatSize, points, readPasswordFile } from '../../index.js';
 import type { PointsResult } from '../../index.js';
 import { failAndExit, printResult } from '../output.js';
 import { printable } from '../printable.js';
-import { readPasswordFile } from '../password-file.js';
 import { abortOnSignals } from '../progress.js';
 
 /** One line per point; every name and path is escaped (printable.ts), so no line can be forged. */

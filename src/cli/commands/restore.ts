@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { DmError, formatSize, restore } from '../../index.js';
+import { DmError, formatSize, readPasswordFile, restore } from '../../index.js';
 import { failAndExit, printResult } from '../output.js';
 import { abortOnSignals, progressBar } from '../progress.js';
-import { readPasswordFile } from '../password-file.js';
 
 interface RestoreFlags {
   repo: string;

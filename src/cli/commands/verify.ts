@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { DmError, formatSize, verify } from '../../index.js';
+import { DmError, formatSize, readPasswordFile, verify } from '../../index.js';
 import { failAndExit, printResult } from '../output.js';
 import { printable } from '../printable.js';
 import { abortOnSignals } from '../progress.js';
-import { readPasswordFile } from '../password-file.js';
 
 export function registerVerify(program: Command): void {
   program

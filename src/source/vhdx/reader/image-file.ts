@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { dmError, fromSystemError } from '../../../errors.js';
 import type { LogOverlay } from './log-overlay.js';
-import { openRegularFile } from '../../regular-file.js';
+import { openRegularFile } from '../../../core/regular-file.js';
 
 export class ImageFile {
   overlay: LogOverlay | undefined;

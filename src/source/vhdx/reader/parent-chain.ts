@@ -8,7 +8,7 @@ import { dmError } from '../../../errors.js';
 import { MAX_CHAIN_DEPTH } from '../format/constants.js';
 import { parseBracedGuid } from '../format/guid.js';
 import type { ParentLocator } from '../format/parent-locator.js';
-import { fileKind } from '../../regular-file.js';
+import { fileKind } from '../../../core/regular-file.js';
 import { ImageFile } from './image-file.js';
 import { parseVhdx } from './parse-vhdx.js';
 import { VhdxLayer, type IoMode } from './vhdx-layer.js';

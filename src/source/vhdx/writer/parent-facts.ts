@@ -21,7 +21,7 @@ import { decodeHeader, type VhdxHeader } from '../format/header.js';
 import { decodeMetadataRegion } from '../format/metadata.js';
 import { decodeRegionTable, type RegionEntry } from '../format/region-table.js';
 import type { ParentFacts } from './options.js';
-import { notRegular } from '../../regular-file.js';
+import { notRegular } from '../../../core/regular-file.js';
 
 export interface ParentIdentity extends ParentFacts {
   readonly dataWriteGuid: Guid;

@@ -1,5 +1,5 @@
 /**
- * Opening an input file read-only, once for every reader: regular files only, errors named.
+ * Opening an input file read-only, for every reader of inputs: regular files only, errors named.
  *
  * The open is non-blocking: a FIFO (or a device that waits for a peer) would otherwise block
  * `open(2)` forever before anything could look at what the path is. The kind is then checked on the
@@ -18,15 +18,32 @@ export interface OpenedFile {
 /** O_RDONLY | O_NONBLOCK where the platform has it (not on Windows, where FIFOs do not block open). */
 const READ_NONBLOCK = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
 
-/** What a non-regular file is, for messages. */
+export type PathKind =
+  | 'missing'
+  | 'regular file'
+  | 'directory'
+  | 'symlink'
+  | 'FIFO'
+  | 'character device'
+  | 'block device'
+  | 'socket'
+  | 'special file';
+
+/** What a file system entry is (from a stat, an lstat or a directory entry). */
+export function kindOf(st: fs.Stats | fs.Dirent): PathKind {
+  if (st.isFile()) return 'regular file';
+  if (st.isDirectory()) return 'directory';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isFIFO()) return 'FIFO';
+  if (st.isCharacterDevice()) return 'character device';
+  if (st.isBlockDevice()) return 'block device';
+  if (st.isSocket()) return 'socket';
+  return 'special file';
+}
+
+/** What a non-regular file is, for messages: "a FIFO", "a directory". */
 export function fileKind(stat: fs.Stats): string {
-  if (stat.isDirectory()) return 'a directory';
-  if (stat.isFIFO()) return 'a FIFO';
-  if (stat.isCharacterDevice()) return 'a character device';
-  if (stat.isBlockDevice()) return 'a block device';
-  if (stat.isSocket()) return 'a socket';
-  if (stat.isSymbolicLink()) return 'a symbolic link';
-  return 'not a regular file';
+  return `a ${kindOf(stat)}`;
 }
 
 /** DM_ERR_IO_NOT_REGULAR naming `path` and what it is. */
