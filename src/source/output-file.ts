@@ -21,18 +21,8 @@ import { link, lstat, open, readdir, rename, stat, unlink } from 'node:fs/promis
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { isAlive } from '../core/process-alive.js';
+import { fileKind } from '../core/regular-file.js';
 import { dmError, fromSystemError } from '../errors.js';
-
-/** What a non-regular path is, for messages. */
-export function kindOf(st: Stats): string {
-  if (st.isSymbolicLink()) return 'a symbolic link';
-  if (st.isDirectory()) return 'a directory';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isSocket()) return 'a socket';
-  return st.isFile() ? 'a regular file' : 'not a regular file';
-}
 
 function errnoOf(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
@@ -51,7 +41,7 @@ function refuseKind(out: string, st: Stats): never {
   const why = st.isSymbolicLink()
     ? 'outputs are never written through a link; give the real path'
     : 'the output must be a regular file';
-  throw dmError('DM_ERR_OUTPUT_REFUSED', `${out} is ${kindOf(st)}: ${why}`, { file: out });
+  throw dmError('DM_ERR_OUTPUT_REFUSED', `${out} is ${fileKind(st)}: ${why}`, { file: out });
 }
 
 /** Refuses what must not be written (see the file comment); a missing directory is DM_ERR_IO_OPEN. */
