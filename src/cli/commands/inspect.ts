@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { formatSize, inspect, type InspectResult } from '../../index.js';
 import { failAndExit, printResult } from '../output.js';
 import { IMAGE_FORMATS, parseChoice } from './parse.js';
+import { printable } from '../printable.js';
 
 export function registerInspect(program: Command): void {
   program
@@ -52,7 +53,7 @@ function humanInspect(r: InspectResult): string {
     lines.push(`partitions:    ${r.volumes.scheme}, ${r.volumes.partitions.length}`);
     for (const p of r.volumes.partitions)
       lines.push(
-        `  #${p.index} at ${p.offset}, ${formatSize(p.length)}, ${p.type}${p.name ? ` "${p.name}"` : ''}`,
+        `  #${p.index} at ${p.offset}, ${formatSize(p.length)}, ${p.type}${p.name ? ` "${printable(p.name)}"` : ''}`,
       );
     for (const v of r.volumes.volumes) {
       lines.push(
@@ -63,9 +64,11 @@ function humanInspect(r: InspectResult): string {
             : ''),
       );
       for (const e of v.excluded)
-        lines.push(`  excluded ${e.path}: ${formatSize(e.bytes)} in ${e.extents.length} extent(s)`);
+        lines.push(
+          `  excluded ${printable(e.path, { keepBackslashes: true })}: ${formatSize(e.bytes)} in ${e.extents.length} extent(s)`,
+        );
     }
   }
-  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  for (const w of r.warnings) lines.push(`warning: ${printable(w, { keepBackslashes: true })}`);
   return lines.join('\n');
 }
