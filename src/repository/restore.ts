@@ -8,7 +8,8 @@
  */
 import { dmError } from '../errors.js';
 import { toHex } from './format/bytes.js';
-import { latestIntactPoint, pointById, pointInfo } from './catalog.js';
+import { pointInfo } from './catalog.js';
+import { latestIntactPoint, pointById } from './point-lookup.js';
 import type { LoadedPoint, PointInfo } from './catalog.js';
 import type { RepoHandle } from './handle.js';
 import { choosePool } from './parallel-open.js';
