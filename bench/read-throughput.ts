@@ -1,12 +1,13 @@
 /**
  * Sequential read throughput of the VHDX reader through the DiskSource interface.
  *
- *   node --import tsx bench/read-throughput.ts [--size-mib 1024] [--block-size 32M] [--passes 7] [--keep]
+ *   node --import tsx bench/read-throughput.ts [--size-mib 1024] [--block-size 32M] [--passes 7] [--keep] [--json]
  *
  * Makes a dynamic VHDX with non-zero data in every block (qemu-img convert from a raw file of
  * pseudo-random bytes), warms the page cache, then reads it in 1 MiB pieces into one reused buffer:
  * GB/s (median of the passes) for async and sync I/O, the raw file read the same way for comparison,
- * and heap/ArrayBuffer bytes allocated per 1 MiB block.
+ * and heap/ArrayBuffer bytes allocated per 1 MiB block. `--json` prints one JSON document instead
+ * (read by `npm run bench:report`).
  */
 import { execFileSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
@@ -29,6 +30,10 @@ const sizeMiB = Number(arg('size-mib', '1024'));
 const blockSize = arg('block-size', '32M');
 const passes = Number(arg('passes', '7'));
 const keep = args.includes('--keep');
+const json = args.includes('--json');
+const log = (line: string): void => {
+  if (!json) console.log(line);
+};
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -97,28 +102,50 @@ interface Variant {
   readonly runs: { wall: number; cpu: number }[];
 }
 
+interface VariantResult {
+  readonly name: string;
+  readonly medianGBps: number;
+  readonly minGBps: number;
+  readonly maxGBps: number;
+  readonly medianGBperCpuSecond: number;
+  readonly heapBytesPerRead: number;
+  readonly arrayBufferBytesPerRead: number;
+}
+
 /** Passes interleave the variants round-robin so that each sees the same background load. */
-async function measure(variants: Variant[]): Promise<void> {
+async function measure(variants: Variant[]): Promise<VariantResult[]> {
+  const results: VariantResult[] = [];
   const buf = new Uint8Array(MiB);
   for (const v of variants) await pass(v.src, buf); // warm the page cache and the JIT
   for (let i = 0; i < passes; i++) for (const v of variants) v.runs.push(await pass(v.src, buf));
   for (const v of variants) {
     const alloc = await allocationPerBlock(v.src, buf);
     const rates = v.runs.map((r) => r.wall);
-    console.log(
+    const cpu = median(v.runs.map((r) => r.cpu));
+    results.push({
+      name: v.name,
+      medianGBps: Number(median(rates).toFixed(2)),
+      minGBps: Number(Math.min(...rates).toFixed(2)),
+      maxGBps: Number(Math.max(...rates).toFixed(2)),
+      medianGBperCpuSecond: Number(cpu.toFixed(2)),
+      heapBytesPerRead: Math.round(alloc.heap),
+      arrayBufferBytesPerRead: Math.round(alloc.arrayBuffers),
+    });
+    log(
       `${v.name.padEnd(22)} ${median(rates).toFixed(2)} GB/s median of ${passes} ` +
         `(min ${Math.min(...rates).toFixed(2)}, max ${Math.max(...rates).toFixed(2)}), ` +
-        `${median(v.runs.map((r) => r.cpu)).toFixed(2)} GB per CPU-second, ` +
+        `${cpu.toFixed(2)} GB per CPU-second, ` +
         `alloc per 1 MiB read: heap ${Math.round(alloc.heap)} B, ArrayBuffers ${Math.round(alloc.arrayBuffers)} B`,
     );
     await v.src.close();
   }
+  return results;
 }
 
 const dir = mkdtempSync(path.join(tmpdir(), 'dm-bench-read-'));
 try {
   const { raw, vhdx } = makeImages(dir);
-  console.log(
+  log(
     `image: ${sizeMiB} MiB dynamic VHDX, block_size=${blockSize}, every block FULLY_PRESENT; 1 MiB reads; node ${process.version}`,
   );
   const variant = async (name: string, src: Promise<DiskSource>): Promise<Variant> => ({
@@ -126,18 +153,21 @@ try {
     src: await src,
     runs: [],
   });
-  await measure([
+  const variants = await measure([
     await variant('vhdx async', openVhdx(vhdx, { io: 'async' })),
     await variant('vhdx sync', openVhdx(vhdx, { io: 'sync' })),
     await variant('raw async (reference)', openRaw(raw, { io: 'async' })),
     await variant('raw sync (reference)', openRaw(raw, { io: 'sync' })),
   ]);
-  console.log(
-    `load average during the run: ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')} on ${cpus().length} CPUs`,
-  );
+  const load = loadavg().map((l) => Number(l.toFixed(1)));
+  log(`load average during the run: ${load.join(' ')} on ${cpus().length} CPUs`);
+  if (json) {
+    const image = { sizeMiB, blockSize, format: 'dynamic VHDX, every block present', readBytes: MiB };
+    console.log(
+      JSON.stringify({ bench: 'read-throughput', image, passes, loadAverage: load, variants }, null, 2),
+    );
+  }
 } finally {
-  if (keep) console.log(`kept ${dir}`);
+  if (keep) log(`kept ${dir}`);
   else rmSync(dir, { recursive: true, force: true });
 }

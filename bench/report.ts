@@ -1,0 +1,139 @@
+/**
+ * Writes docs/benchmarks.md from the benches' saved JSON results and the measurement history.
+ *
+ *   npm run bench:report                 render from bench/out/results/*.json and bench/history.json
+ *   npm run bench:report -- --run        first run the quick benches (read-throughput,
+ *                                        volume-analysis, stages; a few minutes) and save their results
+ *   npm run bench:report -- --run stages run only the named quick benches
+ *   [--results DIR] [--out FILE]         defaults: bench/out/results, docs/benchmarks.md
+ *
+ * A bench without a saved result gets a row saying "not measured yet" with its command, so the
+ * report works on a fresh clone. The long benches (minutes, peers to install) print text and are
+ * listed with their command and their latest figure from the history.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BENCHES } from './report-benches.js';
+import { cell, loadHistory, renderHistory, type History } from './report-history.js';
+import {
+  describeMachine,
+  loadResult,
+  runAndSave,
+  thisMachine,
+  type Bench,
+  type SavedResult,
+} from './report-results.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const option = (name: string, dflt: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : dflt;
+};
+const resultsDir = path.resolve(root, option('results', 'bench/out/results'));
+const outFile = path.resolve(root, option('out', 'docs/benchmarks.md'));
+
+/** `--run` alone runs every quick bench; `--run a,b` only those. */
+function benchesToRun(): Bench[] {
+  const i = args.indexOf('--run');
+  if (i < 0) return [];
+  const quick = BENCHES.filter((b) => b.runArgs);
+  const next = args[i + 1];
+  if (!next || next.startsWith('--')) return quick;
+  const names = next.split(',');
+  for (const n of names)
+    if (!quick.some((b) => b.name === n))
+      throw new Error(`--run ${n}: not a quick bench (${quick.map((b) => b.name).join(', ')})`);
+  return quick.filter((b) => names.includes(b.name));
+}
+
+function latestRecorded(history: History, bench: string): string {
+  const rows = history.entries.filter((e) => e.bench === bench && e.headline && e.date !== null);
+  const last = rows.sort((a, b) => a.date!.localeCompare(b.date!)).at(-1);
+  return last ? `latest recorded (${last.date}): ${last.figure}${last.peers ? `; ${last.peers}` : ''}` : '';
+}
+
+function row(bench: Bench, saved: SavedResult | undefined, history: History): string {
+  const command = `\`${cell(bench.command)}\``;
+  if (!saved || !bench.summarize) {
+    const how = bench.runArgs ? 'not measured yet' : 'not measured by this report (minutes; prints text)';
+    const recorded = latestRecorded(history, bench.name);
+    return `| ${cell(bench.what)} | ${how}${recorded ? `; ${cell(recorded)}` : ''} | ${cell(bench.bar)} | — | ${command} |`;
+  }
+  const s = bench.summarize(saved.result);
+  const figure = s.detail ? `${s.figure}; ${s.detail}` : s.figure;
+  const date = `${saved.date.slice(0, 10)} (load ${saved.loadAverage[0] ?? '?'})`;
+  return `| ${cell(bench.what)} | ${cell(figure)} | ${cell(bench.bar)} | ${date} | ${command} |`;
+}
+
+interface StageRow {
+  readonly stage: string;
+  readonly dataKind: string;
+  readonly bytesPerCpuSec: number;
+  readonly bytesPerSec: number;
+  readonly ratio?: number;
+}
+
+/** Every stage × data kind: MiB per CPU-second (stored ÷ raw size in brackets). */
+function renderStages(saved: SavedResult | undefined): string[] {
+  if (!saved) return [];
+  const rows = saved.result as StageRow[];
+  const kinds = [...new Set(rows.map((r) => r.dataKind))];
+  const stages = [...new Set(rows.map((r) => r.stage))];
+  const out = ['', '## Stage speeds', ''];
+  out.push(
+    `One core, 1 MiB blocks, MiB of uncompressed bytes per CPU-second (${saved.date.slice(0, 10)}, \`${saved.command}\`).`,
+    'The native engine runs the same LZ4 library and BLAKE3 in C; it is measured as a whole by the raw-pipeline bench.',
+    '',
+    `| stage | ${kinds.join(' | ')} |`,
+    `|---|${kinds.map(() => '---:').join('|')}|`,
+  );
+  for (const stage of stages) {
+    const cells = kinds.map((kind) => {
+      const r = rows.find((x) => x.stage === stage && x.dataKind === kind);
+      if (!r) return '—';
+      const speed = (r.bytesPerCpuSec / 2 ** 20).toFixed(0);
+      return r.ratio !== undefined ? `${speed} (${r.ratio.toFixed(3)})` : speed;
+    });
+    out.push(`| ${stage} | ${cells.join(' | ')} |`);
+  }
+  return out;
+}
+
+function render(history: History, results: Map<string, SavedResult | undefined>): string {
+  const machines = new Map<string, string[]>();
+  for (const saved of results.values())
+    if (saved) {
+      const key = describeMachine(saved.machine);
+      machines.set(key, [...(machines.get(key) ?? []), saved.name]);
+    }
+  const out = [
+    '# Benchmarks',
+    '',
+    '<!-- Generated by `npm run bench:report` (bench/report.ts) from bench/out/results/*.json and',
+    '     bench/history.json. Do not edit by hand: run `npm run bench:report -- --run` to measure again. -->',
+    '',
+    'Run `npm run build` first: some benches run the compiled `dist/`. Figures from a shared machine',
+    'move with its load; compare only figures from the same run.',
+    '',
+    '## Machine',
+    '',
+  ];
+  if (machines.size === 0)
+    out.push(`No results saved yet. This report was generated on: ${describeMachine(thisMachine())}.`);
+  for (const [machine, names] of machines) out.push(`- ${machine}: ${names.join(', ')}`);
+  out.push('', '## Latest results', '', '| what | figure | bar | date | command |', '|---|---|---|---|---|');
+  for (const bench of BENCHES) out.push(row(bench, results.get(bench.name), history));
+  out.push(...renderStages(results.get('stages')), '', renderHistory(history), '');
+  return out.join('\n');
+}
+
+const history = loadHistory(path.join(root, 'bench/history.json'));
+for (const bench of benchesToRun()) {
+  console.error(`running ${bench.name} …`);
+  runAndSave(resultsDir, bench, root);
+}
+const results = new Map(BENCHES.map((b) => [b.name, loadResult(resultsDir, b.name)] as const));
+writeFileSync(outFile, render(history, results));
+console.error(`wrote ${path.relative(root, outFile)}`);
