@@ -18,7 +18,7 @@ import { prestartFor } from './prestart.js';
 prestartFor(process.argv);
 
 // require() rather than `import`: an ESM import of a CommonJS package runs Node's export lexer over
-// its source, which was most of the ~50 ms `datamover --version` spent beyond Node's own start.
+// its source, most of what `datamover --version` spent beyond Node's own start (docs/decisions.md).
 const { Command, CommanderError } = createRequire(import.meta.url)('commander') as typeof Commander;
 
 const program = new Command('datamover')

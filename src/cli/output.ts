@@ -9,8 +9,8 @@ export function printResult(json: boolean, value: unknown, human: () => string):
 
 /**
  * Ends the process once stdout and stderr have flushed. The command's work is done when this runs;
- * what Node would do next is tear down the heap and the threads' isolates, ~10 ms after a backup
- * here (CLI timeline marks, 2026-12-04), which no user waits for.
+ * what Node would do next is tear down the heap and the threads' isolates, which no user waits
+ * for (docs/decisions.md, "Build and start-up").
  */
 export function exitWhenFlushed(): void {
   const code = typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -1,9 +1,9 @@
 /**
  * CRC-32 (IEEE 802.3 / zlib, reflected 0xEDB88320), as GPT headers and partition entry arrays use.
  * Table-driven JavaScript: GPT checksums a 92-byte header and a ~16 KiB entry array once per disk,
- * which takes microseconds here, while loading the native @node-rs/crc32 cost the main thread ~10 ms
- * of dlopen before a backup could start (CPU profile, 2026-12-04). Bulk checksums are CRC-32C
- * (native.ts).
+ * which takes microseconds, while loading the native @node-rs/crc32 would cost the main thread a
+ * dlopen before a backup could start (docs/decisions.md, "Native addon"). Bulk checksums are
+ * CRC-32C (native.ts).
  */
 const TABLE = (() => {
   const t = new Uint32Array(256);

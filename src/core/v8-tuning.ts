@@ -4,12 +4,10 @@
  * them by itself: the CLI calls this first thing, and a program embedding datamover may.
  *
  * --interrupt-budget ×4 (V8's default is 66 KiB of bytecode between tier-up checks): a backup
- * runs for a second or two, and at the default V8 spent ~0.29 s of background-thread CPU in
- * TurboFan optimising stream and pipeline glue that ran a few thousand times (perf, default 4 GiB
- * fixtures disk, 2026-12-04) — CPU the two compute threads needed on a 2-core proxy. With ×4,
- * TurboFan took ~20 ms, and the CLI backup's user CPU fell from 2.25 to 2.06 s and its wall from
- * 1.74 to 1.63 s (medians of 6 alternating runs). Loops that run long (codecs in JS, the fixtures
- * generator, NTFS parsing of big volumes) still reach TurboFan, a few milliseconds later.
+ * runs for a second or two, and at the default V8 spent background CPU in TurboFan optimising
+ * stream and pipeline glue that ran a few thousand times — CPU the two compute threads needed on a
+ * 2-core proxy (docs/decisions.md, "Build and start-up"). Loops that run long (codecs in JS, the
+ * fixtures generator, NTFS parsing of big volumes) still reach TurboFan, a few milliseconds later.
  */
 import { setFlagsFromString } from 'node:v8';
 

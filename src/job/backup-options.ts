@@ -102,30 +102,21 @@ export interface ResolvedBackup {
 }
 
 /**
- * Pipeline defaults, from bench/backup-raw-pipeline.ts on the 2-core build machines:
- * - batchSize 4: one message per 4 MiB at 1 MiB blocks keeps postMessage overhead < 1 %, yet
- *   batches are small enough that both workers stay fed.
- * - maxInFlight = 2 × threads: one batch running and one queued per worker, so a worker never
+ * Pipeline defaults (reasons in docs/decisions.md, "Data path" and "Build and start-up"; figures in
+ * docs/benchmarks.md, history `backup-options` and `backup-raw-pipeline`):
+ * - batchSize 4 on worker threads: one message per 4 blocks keeps the messaging cost small, yet
+ *   batches are small enough that both threads stay fed. 2 on the native engine
+ *   (NATIVE_BATCH_BLOCKS): a call costs microseconds, not a message, and the smaller ring stays in
+ *   cache; other sizes measured slower.
+ * - maxInFlight = 2 × threads: one batch running and one queued per thread, so a thread never
  *   waits for the main thread.
  * - readAhead 2 blocks, writeSlack 2: the ring is (maxInFlight + 1) × batchSize + readAhead +
- *   readConcurrency + writeSlack buffers, and every buffer is memory first touched by the process.
- *   Was 4 and 8 (33 buffers, 33 MiB); with 2 and 2 (25 buffers) the default fixtures disk's
- *   library backup() took 1.43 s instead of 1.55 s and 2.64 s of CPU instead of 2.81 (median of 6
- *   alternating runs each, 2026-12-04: bench/backup-child.mjs with `tuning`), with 3 400 fewer
- *   page faults (PVM guest: a first-touch fault costs ~10 µs here) and a ring that fits the L3.
- *   Background fsyncs every 16 MiB (pack-appender.ts) keep the writer's stalls short.
- * - hashPlacement 'pool': hash round trip to the workers, dedup, then seal only new blocks: dedup
- *   before paying for compression at the cost of one more small message per batch. 2 GiB of unique
- *   data, 2 threads, dist build, 3–5 alternating runs each on a shared machine (load 7–11): CPU
- *   efficiency vs the single-core stage sum pool 73–95 % (mean 86), fused 83–90 % (86), main
- *   75–100 % (87). No placement wins beyond the noise, so the one that dedups first is default.
- * - readIo 'async': sync preads measured the same (88 % vs 83–88 %); async keeps the main thread
- *   free for dispatch when the source is slow (not in the page cache).
- * - On the native engine (workers/native-pool.ts) batches of 2 blocks (NATIVE_BATCH_BLOCKS): a
- *   call costs microseconds, not a message, and the smaller ring (15 buffers instead of 25) stays
- *   in cache. Fixtures disk, library backup(), medians of 12 alternating runs (2026-12-04):
- *   batchSize 2 1.36 s and 2.32 s of CPU against 1.57 s and 2.59 s with 4; maxInFlight 3 the same
- *   as 4, 2 slower (1.49 s); batches of 1, 3 and 8 blocks slower (1.41, 1.49, 1.67 s).
+ *   readConcurrency + writeSlack buffers, and every buffer is memory the process first-touches,
+ *   which is costly on the build VM; a smaller ring measured faster.
+ * - hashPlacement 'auto': fused while duplicates are rare, hash-first while they are common
+ *   (pipeline/hash-placement.ts).
+ * - readIo 'async': sync preads measured the same; async keeps the main thread free for dispatch
+ *   when the source is slow (not in the page cache).
  */
 const NATIVE_BATCH_BLOCKS = 2;
 

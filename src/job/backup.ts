@@ -259,8 +259,8 @@ async function backupDisk(
       onProgress: (done, total) => progress('read', done, total),
     });
     progress('commit', source.virtualSize, source.virtualSize);
-    // Every block is sealed: the threads stop while the commit's fsyncs run (their teardown took
-    // ~15 ms after the commit before). A failure here surfaces from backup()'s own close.
+    // Every block is sealed: the threads stop while the commit's fsyncs run, so their teardown
+    // overlaps the fsyncs (docs/decisions.md). A failure here surfaces from backup()'s own close.
     const stopping = pool?.close().catch(() => undefined);
     const c = result.counters;
     const info = await writer.commit({

@@ -14,8 +14,8 @@ export type HashPlacement = 'auto' | 'fused' | 'main' | 'pool';
 /**
  * `auto` hashes first (`pool`) once more than this share of recent blocks were duplicates. A
  * duplicate sealed for nothing costs its compression and encryption (~1.5 ms per MiB at LZ4); the
- * hash round trip costs every block ~0.2 ms (2 GiB unique data, 2 threads: pool used 0.3–0.8 s
- * more CPU than fused), so hashing first pays above roughly one duplicate in eight.
+ * hash round trip costs every block ~0.2 ms, so hashing first pays above roughly one duplicate in
+ * eight (docs/decisions.md, "Hash placement").
  */
 const AUTO_POOL_ABOVE = 0.12;
 /** Weight of each block in the running duplicate share (~the last 32 blocks count). */
