@@ -15,7 +15,7 @@ import { dmError, fromWire } from '../errors.js';
 import type { FrameRunPool } from '../workers/frame-run-pool.js';
 import type { RestoreRun, RestoreRunReply } from '../workers/frame-run-protocol.js';
 import type { FrameKeys } from './blob-open.js';
-import type { PointManifest } from './format/manifest.js';
+import type { PointManifest } from '../format/manifest.js';
 import type { RepoHandle } from './handle.js';
 import { packKey, paths } from './layout.js';
 import { PackReader } from './pack-reader.js';

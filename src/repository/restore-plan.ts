@@ -4,10 +4,10 @@
  */
 import { dmError } from '../errors.js';
 import type { FrameKeys } from './blob-open.js';
-import type { PackHeader } from './format/pack-header.js';
+import type { PackHeader } from '../format/pack-header.js';
 import type { RepoHandle } from './handle.js';
-import { BLOCK_SKIPPED, BLOCK_ZERO } from './format/constants.js';
-import type { PointManifest } from './format/manifest.js';
+import { BLOCK_SKIPPED, BLOCK_ZERO } from '../format/constants.js';
+import type { PointManifest } from '../format/manifest.js';
 
 export interface WantedFrame {
   readonly offset: number;

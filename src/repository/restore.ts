@@ -7,7 +7,7 @@
  * (restore-main-thread.ts).
  */
 import { dmError } from '../errors.js';
-import { toHex } from './format/bytes.js';
+import { toHex } from '../format/bytes.js';
 import { pointInfo } from './catalog.js';
 import { latestIntactPoint, pointById } from './point-lookup.js';
 import type { LoadedPoint, PointInfo } from './catalog.js';

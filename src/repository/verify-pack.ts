@@ -7,8 +7,8 @@
 import { dmError, isDmError } from '../errors.js';
 import { DecodeScratch, checkFrame, decodeFrame } from './blob-open.js';
 import type { FrameKeys } from './blob-open.js';
-import { PACK_HEADER_SIZE } from './format/constants.js';
-import type { PackHeader } from './format/pack-header.js';
+import { PACK_HEADER_SIZE } from '../format/constants.js';
+import type { PackHeader } from '../format/pack-header.js';
 import type { RepoHandle } from './handle.js';
 import { PackReader } from './pack-reader.js';
 import { problemOf } from './problem.js';

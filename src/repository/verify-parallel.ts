@@ -10,7 +10,7 @@ import { dmError, fromWire, toWire } from '../errors.js';
 import type { FrameRunPool } from '../workers/frame-run-pool.js';
 import type { VerifyRun, VerifyRunReply } from '../workers/frame-run-protocol.js';
 import type { FrameKeys } from './blob-open.js';
-import { PACK_HEADER_SIZE } from './format/constants.js';
+import { PACK_HEADER_SIZE } from '../format/constants.js';
 import type { RepoHandle } from './handle.js';
 import type { PackReader } from './pack-reader.js';
 import { RUN_BYTES } from './read-plan.js';

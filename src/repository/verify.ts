@@ -6,7 +6,7 @@
  * writer). Packs are checked on worker threads by default (verify-parallel.ts), with `threads: 0`
  * on the main thread (verify-pack.ts); the report is the same either way.
  */
-import { decodeConfig } from './format/config.js';
+import { decodeConfig } from '../format/config.js';
 import { listBackupFiles, scanPoints } from './catalog.js';
 import type { LoadedPoint } from './catalog.js';
 import { repairAdvice } from './damaged-points.js';

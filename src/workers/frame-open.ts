@@ -16,9 +16,9 @@
 import type { CodecIdValue } from '../core/blob.js';
 import { CodecId, TAG_BYTES, blobAad } from '../core/blob.js';
 import { dmError } from '../errors.js';
-import { bytesEqual } from '../repository/format/bytes.js';
-import type { FrameHeader } from '../repository/format/frame.js';
-import { frameCrcMatches } from '../repository/format/frame.js';
+import { bytesEqual } from '../format/bytes.js';
+import type { FrameHeader } from '../format/frame.js';
+import { frameCrcMatches } from '../format/frame.js';
 import { openBlob, openInto } from './cipher/aes-gcm.js';
 import { decompressBlock, decompressBlockInto } from './codecs/block-codec.js';
 import { blockIdentity, identitiesEqual } from './identity.js';

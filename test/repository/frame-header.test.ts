@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SealedBlob } from '../../src/core/blob.js';
-import { encodeFrameHeader } from '../../src/repository/format/frame.js';
+import { encodeFrameHeader } from '../../src/format/frame.js';
 import { openRepository, openWriter, restorePoint, verifyRepository } from '../../src/repository/index.js';
 import { blockIdentity } from '../../src/workers/identity.js';
 import { sealBlock } from '../../src/workers/seal.js';

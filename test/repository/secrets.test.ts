@@ -6,7 +6,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeConfig, configWrapAad } from '../../src/repository/format/config.js';
+import { decodeConfig, configWrapAad } from '../../src/format/config.js';
 import { deriveKek, unwrapDataKey } from '../../src/repository/keys.js';
 import { listPoints, openRepository, restorePoint, verifyRepository } from '../../src/repository/index.js';
 import { buildFixtureRepo, copyRepo, flipBit, repoFiles } from './helpers/fixture-repo.js';

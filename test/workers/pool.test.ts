@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IDENTITY_BYTES, NONCE_BYTES } from '../../src/core/blob.js';
 import { isDmError, type ErrorCode } from '../../src/errors.js';
-import { encodeFrameHeader } from '../../src/repository/format/frame.js';
+import { encodeFrameHeader } from '../../src/format/frame.js';
 import { BufferRing, type BlockSlot } from '../../src/workers/buffer-ring.js';
 import { nonceFromCounter } from '../../src/workers/cipher/aes-gcm.js';
 import { blockIdentity } from '../../src/workers/identity.js';

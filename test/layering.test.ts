@@ -1,0 +1,49 @@
+/**
+ * The layering rule (eslint.config.js, design.md §2) as lint applies it: each case lints one import
+ * line as if it sat in the named file, so a rule that stops firing, or fires where it should not,
+ * fails here rather than letting a back-edge in.
+ */
+import { ESLint } from 'eslint';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '..');
+const eslint = new ESLint({ cwd: ROOT });
+
+async function layeringErrors(file: string, specifier: string): Promise<string[]> {
+  const code = `import { x } from '${specifier}';\nexport const y = x;\n`;
+  const [result] = await eslint.lintText(code, { filePath: join(ROOT, file) });
+  return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+}
+
+describe('layering lint rule', () => {
+  it.each([
+    ['src/format/probe.ts', '../repository/open.js'],
+    ['src/format/probe.ts', '../workers/seal.js'],
+    ['src/format/probe.ts', '../source/range.js'],
+    ['src/format/probe.ts', 'node:fs'],
+    ['src/format/probe.ts', 'node:fs/promises'],
+    ['src/format/probe.ts', '../index.js'],
+    ['src/workers/probe.ts', '../repository/open.js'],
+    ['src/core/probe.ts', '../format/frame.js'],
+    ['src/repository/probe.ts', '../pipeline/run-pipeline.js'],
+    ['src/source/vhdx/writer/probe.ts', '../../../volume/api.js'],
+    ['src/source/vhdx/writer/probe.ts', '../../../format/frame.js'],
+    ['src/volume/ntfs/probe.ts', '../../plan/planner.js'],
+  ])('%s may not import %s', async (file, specifier) => {
+    expect(await layeringErrors(file, specifier)).not.toEqual([]);
+  });
+
+  it.each([
+    ['src/format/probe.ts', '../core/native.js'],
+    ['src/format/probe.ts', '../errors.js'],
+    ['src/format/probe.ts', './frame.js'],
+    ['src/workers/probe.ts', '../format/frame.js'],
+    ['src/repository/probe.ts', '../format/manifest.js'],
+    // A sub-folder that shares a layer's name is not that layer.
+    ['src/source/vhdx/writer/probe.ts', '../format/guid.js'],
+    ['src/job/probe.ts', '../repository/open.js'],
+  ])('%s may import %s', async (file, specifier) => {
+    expect(await layeringErrors(file, specifier)).toEqual([]);
+  });
+});
