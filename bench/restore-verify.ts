@@ -27,8 +27,8 @@ import type * as RepoApi from '../src/repository/index.js';
 import type { Repository } from '../src/repository/index.js';
 import type * as PoolApi from '../src/workers/frame-run-pool.js';
 import type { FrameRunPool } from '../src/workers/frame-run-pool.js';
-import { blockIdentity } from '../src/workers/identity.js';
-import { sealBlock } from '../src/workers/seal.js';
+import { blockIdentity } from '../src/compute/identity.js';
+import { sealBlock } from '../src/compute/seal.js';
 import { prng } from '../test/repository/helpers/disk.js';
 
 const { values } = parseArgs({

@@ -4,6 +4,7 @@
  * fails here rather than letting a back-edge in.
  */
 import { ESLint } from 'eslint';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -19,7 +20,12 @@ async function layeringErrors(file: string, specifier: string): Promise<string[]
 describe('layering lint rule', () => {
   it.each([
     ['src/format/probe.ts', '../repository/open.js'],
-    ['src/format/probe.ts', '../workers/seal.js'],
+    ['src/format/probe.ts', '../compute/seal.js'],
+    ['src/compute/probe.ts', '../workers/pool.js'],
+    ['src/compute/probe.ts', '../repository/open.js'],
+    ['src/compute/codecs/probe.ts', '../../workers/pool.js'],
+    ['src/compute/probe.ts', 'node:fs'],
+    ['src/compute/probe.ts', '../index.js'],
     ['src/format/probe.ts', '../source/range.js'],
     ['src/format/probe.ts', 'node:fs'],
     ['src/format/probe.ts', 'node:fs/promises'],
@@ -39,11 +45,30 @@ describe('layering lint rule', () => {
     ['src/format/probe.ts', '../errors.js'],
     ['src/format/probe.ts', './frame.js'],
     ['src/workers/probe.ts', '../format/frame.js'],
+    ['src/compute/probe.ts', '../format/frame.js'],
+    ['src/compute/codecs/probe.ts', '../../core/blob.js'],
+    ['src/compute/cipher/probe.ts', '../../errors.js'],
+    ['src/workers/probe.ts', '../compute/seal.js'],
+    ['src/repository/probe.ts', '../compute/frame-open.js'],
     ['src/repository/probe.ts', '../format/manifest.js'],
     // A sub-folder that shares a layer's name is not that layer.
     ['src/source/vhdx/writer/probe.ts', '../format/guid.js'],
     ['src/job/probe.ts', '../repository/open.js'],
   ])('%s may import %s', async (file, specifier) => {
     expect(await layeringErrors(file, specifier)).toEqual([]);
+  });
+
+  it('covers every folder of src/', async () => {
+    const folders = readdirSync(join(ROOT, 'src'), { withFileTypes: true }).filter((d) => d.isDirectory());
+    expect(folders.length).toBeGreaterThan(5);
+    for (const folder of folders) {
+      const config = (await eslint.calculateConfigForFile(join(ROOT, 'src', folder.name, 'probe.ts'))) as {
+        rules?: Record<string, unknown>;
+      };
+      expect(
+        config.rules?.['no-restricted-imports'],
+        `src/${folder.name}/ has no layering rule`,
+      ).toBeDefined();
+    }
   });
 });

@@ -11,7 +11,7 @@
  */
 import { hkdfSync, randomBytes, scrypt, pbkdf2 } from 'node:crypto';
 import { dmError } from '../errors.js';
-import { openBlob, sealBlob } from '../workers/cipher/aes-gcm.js';
+import { openBlob, sealBlob } from '../compute/cipher/aes-gcm.js';
 import { KdfId } from '../format/constants.js';
 import type { KdfParams } from '../format/config.js';
 

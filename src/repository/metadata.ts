@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { dmError } from '../errors.js';
-import { openBlob, sealBlob } from '../workers/cipher/aes-gcm.js';
+import { openBlob, sealBlob } from '../compute/cipher/aes-gcm.js';
 import { ENVELOPE_AAD_END, encodeEnvelopeHeader, openEnvelope, sealEnvelope } from '../format/envelope.js';
 import type { RepoKeys } from './keys.js';
 

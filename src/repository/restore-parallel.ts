@@ -14,7 +14,7 @@ import { IDENTITY_BYTES } from '../core/blob.js';
 import { dmError, fromWire } from '../errors.js';
 import type { FrameRunPool } from '../workers/frame-run-pool.js';
 import type { RestoreRun, RestoreRunReply } from '../workers/frame-run-protocol.js';
-import type { FrameKeys } from './blob-open.js';
+import type { FrameKeys } from '../compute/frame-open.js';
 import type { PointManifest } from '../format/manifest.js';
 import type { RepoHandle } from './handle.js';
 import { packKey, paths } from './layout.js';

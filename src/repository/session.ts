@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { lstat, truncate, unlink } from 'node:fs/promises';
 import { dmError } from '../errors.js';
-import { nonceFromCounter } from '../workers/cipher/aes-gcm.js';
+import { nonceFromCounter } from '../compute/cipher/aes-gcm.js';
 import { POINT_MAGIC, POINT_VERSION } from '../format/constants.js';
 import { encodeManifest } from '../format/manifest.js';
 import type { PointManifest } from '../format/manifest.js';

@@ -5,8 +5,8 @@
  * main-thread checker (`threads: 0`); verify-parallel.ts is the worker-thread one.
  */
 import { dmError, isDmError } from '../errors.js';
-import { DecodeScratch, checkFrame, decodeFrame } from './blob-open.js';
-import type { FrameKeys } from './blob-open.js';
+import { DecodeScratch, checkFrame, decodeFrame } from '../compute/frame-open.js';
+import type { FrameKeys } from '../compute/frame-open.js';
 import { PACK_HEADER_SIZE } from '../format/constants.js';
 import type { PackHeader } from '../format/pack-header.js';
 import type { RepoHandle } from './handle.js';

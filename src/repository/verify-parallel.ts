@@ -9,7 +9,7 @@ import { IDENTITY_BYTES } from '../core/blob.js';
 import { dmError, fromWire, toWire } from '../errors.js';
 import type { FrameRunPool } from '../workers/frame-run-pool.js';
 import type { VerifyRun, VerifyRunReply } from '../workers/frame-run-protocol.js';
-import type { FrameKeys } from './blob-open.js';
+import type { FrameKeys } from '../compute/frame-open.js';
 import { PACK_HEADER_SIZE } from '../format/constants.js';
 import type { RepoHandle } from './handle.js';
 import type { PackReader } from './pack-reader.js';

@@ -12,12 +12,12 @@ import { FRAME_HEADER_SIZE } from '../format/constants.js';
 import { encodeFrameHeaderInto } from '../format/frame.js';
 import { buffersOf, type BatchReply, type BatchRequest } from './batch-protocol.js';
 import { IdentityFilter } from '../core/identity-filter.js';
-import { identityInto } from './identity.js';
+import { identityInto } from '../compute/identity.js';
 import { executeReadMap } from './read-map-exec.js';
 import { BLOCK_WORKER_DATA } from './pool-options.js';
-import { sealBlockInto } from './seal.js';
+import { sealBlockInto } from '../compute/seal.js';
 import type { ThreadMessage, ThreadReply } from './thread-set.js';
-import { isAllZero } from './zero.js';
+import { isAllZero } from '../compute/zero.js';
 
 interface ReplyArrays {
   readonly identities: Uint8Array;

@@ -27,7 +27,7 @@ import type { BlockSlot } from './buffer-ring.js';
 import { FRAME_HEADER_SIZE } from '../format/constants.js';
 import { BLOCK_WORKER_DATA, resolveOptions, type BlockPoolOptions } from './pool-options.js';
 import { workerEntry } from './worker-entry.js';
-import { maxPayloadBytes } from './seal.js';
+import { maxPayloadBytes } from '../compute/seal.js';
 import { ThreadSet } from './thread-set.js';
 
 export { DEFAULT_BATCH_BLOCKS, type BlockPoolOptions } from './pool-options.js';
