@@ -17,7 +17,7 @@ const allowed = {
   changes: ['core'],
   plan: ['core', 'source', 'volume', 'changes'],
   workers: ['core', 'format', 'compute'],
-  repository: ['core', 'format', 'compute', 'source', 'workers'],
+  repository: ['core', 'format', 'compute', 'source'],
   pipeline: ['core', 'format', 'compute', 'source', 'volume', 'changes', 'plan', 'workers', 'repository'],
   infra: ['core'],
   scheduler: ['core', 'infra'],
