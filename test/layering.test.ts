@@ -1,12 +1,15 @@
 /**
- * The layering rule (eslint.config.js, design.md §2) as lint applies it: each case lints one import
- * line as if it sat in the named file, so a rule that stops firing, or fires where it should not,
- * fails here rather than letting a back-edge in.
+ * Layers in one direction. The layering rule (eslint.config.js, design.md §2) as lint applies it:
+ * each case lints one import line as if it sat in the named file, so a rule that stops firing, or
+ * fires where it should not, fails here rather than letting a back-edge in. And src/ has no import
+ * cycle, between folders or between files.
  */
 import { ESLint } from 'eslint';
-import { readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { cycles, folderGraph, importGraph } from './helpers/import-graph.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const eslint = new ESLint({ cwd: ROOT });
@@ -72,6 +75,37 @@ describe('layering lint rule', () => {
         config.rules?.['no-restricted-imports'],
         `src/${folder.name}/ has no layering rule`,
       ).toBeDefined();
+    }
+  });
+});
+
+describe('import cycles', () => {
+  it('src/ has none between files', () => {
+    expect(cycles(importGraph(join(ROOT, 'src')))).toEqual([]);
+  });
+
+  it('src/ has none between folders', () => {
+    expect(cycles(folderGraph(importGraph(join(ROOT, 'src'))))).toEqual([]);
+  });
+
+  it('are found when there are some', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dm-cycles-'));
+    try {
+      const put = (file: string, text: string) => {
+        mkdirSync(join(dir, file, '..'), { recursive: true });
+        writeFileSync(join(dir, file), text);
+      };
+      put('a/one.ts', "import type { Two } from './two.js';\nexport type One = Two;\n");
+      put('a/two.ts', "export { one } from './three.js';\nexport type Two = number;\n");
+      put('a/three.ts', "export const one = () => import('./one.js');\n");
+      put('a/four.ts', "import '../b/five.js';\n");
+      put('b/five.ts', "import { x } from '../a/two.js';\nexport const y = x;\n");
+      put('b/six.ts', 'export const z = 1;\n');
+      const files = importGraph(dir);
+      expect(cycles(files)).toEqual([['a/one.ts', 'a/three.ts', 'a/two.ts']]);
+      expect(cycles(folderGraph(files))).toEqual([['a/', 'b/']]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
