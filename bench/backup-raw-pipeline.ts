@@ -21,9 +21,9 @@ import { parseSize } from '../src/core/size.js';
 import type { BackupStats } from '../src/index.js';
 import type { HashPlacement } from '../src/pipeline/hash-placement.js';
 import { openImage } from '../src/source/open-image.js';
-import { nonceFromCounter, sealInto } from '../src/workers/cipher/aes-gcm.js';
-import { compressTransient } from '../src/workers/codecs/block-codec.js';
-import { blockIdentity } from '../src/workers/identity.js';
+import { nonceFromCounter, sealInto } from '../src/compute/cipher/aes-gcm.js';
+import { compressTransient } from '../src/compute/codecs/block-codec.js';
+import { blockIdentity } from '../src/compute/identity.js';
 import {
   MiB,
   OUT,

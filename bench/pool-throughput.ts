@@ -16,9 +16,9 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { NONCE_BYTES } from '../src/core/blob.js';
 import { BufferRing, type BlockSlot } from '../src/workers/buffer-ring.js';
-import { nonceFromCounter, sealInto } from '../src/workers/cipher/aes-gcm.js';
-import { compressTransient } from '../src/workers/codecs/block-codec.js';
-import { blockIdentity } from '../src/workers/identity.js';
+import { nonceFromCounter, sealInto } from '../src/compute/cipher/aes-gcm.js';
+import { compressTransient } from '../src/compute/codecs/block-codec.js';
+import { blockIdentity } from '../src/compute/identity.js';
 import { BlockPool } from '../src/workers/pool.js';
 import { makeBlock } from '../src/workers/sample-data.js';
 

@@ -24,11 +24,13 @@ import { parseArgs } from 'node:util';
 import type { CompressionLevel } from '../src/core/blob.js';
 import { parseSize } from '../src/core/size.js';
 import type * as RepoApi from '../src/repository/index.js';
+import type * as RestoreApi from '../src/pipeline/restore.js';
+import type * as VerifyApi from '../src/pipeline/verify.js';
 import type { Repository } from '../src/repository/index.js';
 import type * as PoolApi from '../src/workers/frame-run-pool.js';
 import type { FrameRunPool } from '../src/workers/frame-run-pool.js';
-import { blockIdentity } from '../src/workers/identity.js';
-import { sealBlock } from '../src/workers/seal.js';
+import { blockIdentity } from '../src/compute/identity.js';
+import { sealBlock } from '../src/compute/seal.js';
 import { prng } from '../test/repository/helpers/disk.js';
 
 const { values } = parseArgs({
@@ -77,9 +79,9 @@ function compiledDir(): string {
   return out;
 }
 const base = values.src ? '../src' : compiledDir();
-const { openRepository, openWriter, restorePoint, verifyRepository } = (await import(
-  `${base}/repository/index.js`
-)) as typeof RepoApi;
+const { openRepository, openWriter } = (await import(`${base}/repository/index.js`)) as typeof RepoApi;
+const { restorePoint } = (await import(`${base}/pipeline/restore.js`)) as typeof RestoreApi;
+const { verifyRepository } = (await import(`${base}/pipeline/verify.js`)) as typeof VerifyApi;
 const { FrameRunPool: Pool } = (await import(`${base}/workers/frame-run-pool.js`)) as typeof PoolApi;
 const size = parseSize(values.size!);
 const blockSize = parseSize(values.block!);

@@ -6,8 +6,8 @@
 import { performance } from 'node:perf_hooks';
 import { dmError } from '../errors.js';
 import { openRepository } from '../repository/open.js';
-import { startDefaultPool } from '../repository/parallel-open.js';
-import { restorePoint } from '../repository/restore.js';
+import { startDefaultPool } from '../pipeline/parallel-open.js';
+import { restorePoint } from '../pipeline/restore.js';
 import type { RestoreFormat } from '../repository/restore-sink.js';
 import type { ProgressListener } from './backup-progress.js';
 import { throttledProgress } from './backup-progress.js';

@@ -1,13 +1,13 @@
 /**
  * verify(): the repository health check — every block of every point reads, decrypts and matches
- * its identity (repository/verify.ts). Problems are reported, not thrown; `ok` says it all.
+ * its identity (pipeline/verify.ts). Problems are reported, not thrown; `ok` says it all.
  */
 import { performance } from 'node:perf_hooks';
 import { dmError } from '../errors.js';
 import { openRepository } from '../repository/open.js';
-import { startDefaultPool } from '../repository/parallel-open.js';
-import { verifyRepository } from '../repository/verify.js';
-import type { VerifyReport } from '../repository/verify.js';
+import { startDefaultPool } from '../pipeline/parallel-open.js';
+import { verifyRepository } from '../pipeline/verify.js';
+import type { VerifyReport } from '../pipeline/verify.js';
 import type { ProgressListener } from './backup-progress.js';
 import { throttledProgress } from './backup-progress.js';
 

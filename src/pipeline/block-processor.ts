@@ -8,8 +8,8 @@
 import { Writable } from 'node:stream';
 import { dmError } from '../errors.js';
 import type { IdentityFilter } from '../core/identity-filter.js';
-import { blockIdentity } from '../workers/identity.js';
-import { isAllZero } from '../workers/zero.js';
+import { blockIdentity } from '../compute/identity.js';
+import { isAllZero } from '../compute/zero.js';
 import type { StreamItem } from './block-reader.js';
 import { newCounters, type BlockTarget, type ProcessorCounters } from './block-target.js';
 import type { BufferRing } from './buffer-ring.js';

@@ -3,8 +3,8 @@
  * the single-thread reference in benchmarks.
  */
 import { performance } from 'node:perf_hooks';
-import { blockIdentity } from '../workers/identity.js';
-import { sealBlockInto } from '../workers/seal.js';
+import { blockIdentity } from '../compute/identity.js';
+import { sealBlockInto } from '../compute/seal.js';
 import type { BlockJob, EngineResult, HashedJob, SealConfig, SealEngine, SealedJob } from './seal-engine.js';
 
 /** This engine reads nothing itself (readsBlocks false: the pipeline reads for it). */

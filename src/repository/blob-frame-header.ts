@@ -5,8 +5,8 @@
  */
 import type { SealedBlob } from '../core/blob.js';
 import { dmError } from '../errors.js';
-import { bytesEqual } from './format/bytes.js';
-import { decodeFrameHeader, encodeFrameHeader } from './format/frame.js';
+import { bytesEqual } from '../format/bytes.js';
+import { decodeFrameHeader, encodeFrameHeader } from '../format/frame.js';
 
 /** `identity` is the writer's own copy of `sealed.identity`. `file` names the backup file in errors. */
 export function frameHeaderFor(sealed: SealedBlob, identity: Uint8Array, file: string): Uint8Array {

@@ -11,11 +11,11 @@
 import { lstat } from 'node:fs/promises';
 import { dmError, isDmError } from '../errors.js';
 import type { DmError } from '../errors.js';
-import { toHex } from './format/bytes.js';
-import { ENVELOPE_HEADER_SIZE, MAX_METADATA_BODY, POINT_MAGIC, POINT_VERSION } from './format/constants.js';
-import type { PointType } from './format/constants.js';
-import { decodeManifest } from './format/manifest.js';
-import type { PointManifest, PointStats } from './format/manifest.js';
+import { toHex } from '../format/bytes.js';
+import { ENVELOPE_HEADER_SIZE, MAX_METADATA_BODY, POINT_MAGIC, POINT_VERSION } from '../format/constants.js';
+import type { PointType } from '../format/constants.js';
+import { decodeManifest } from '../format/manifest.js';
+import type { PointManifest, PointStats } from '../format/manifest.js';
 import { claimOf } from './damaged-points.js';
 import type { DamagedPoint } from './damaged-points.js';
 import type { RepoHandle } from './handle.js';

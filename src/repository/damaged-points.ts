@@ -12,9 +12,9 @@
  */
 import { createDecipheriv } from 'node:crypto';
 import type { ErrorCode } from '../errors.js';
-import { toHex } from './format/bytes.js';
-import { readU64 } from './format/bytes.js';
-import { ENVELOPE_HEADER_SIZE, MAX_NAME_BYTES, POINT_FIXED_SIZE } from './format/constants.js';
+import { toHex } from '../format/bytes.js';
+import { readU64 } from '../format/bytes.js';
+import { ENVELOPE_HEADER_SIZE, MAX_NAME_BYTES, POINT_FIXED_SIZE } from '../format/constants.js';
 import type { RepoKeys } from './keys.js';
 
 export interface DamagedPointClaim {

@@ -1,4 +1,8 @@
-/** The repository layer's API (docs/repository-format.md): open, write points, list, restore, verify. */
+/**
+ * The repository layer's API (docs/repository-format.md): open, write points, list. Restore and
+ * verify read back through it from src/pipeline/restore.ts and verify.ts, which wire the
+ * worker-thread decode.
+ */
 export { openRepository } from './open.js';
 export type { OpenRepositoryOptions, Repository } from './open.js';
 export { openWriter, beginPoint } from './writer.js';
@@ -6,10 +10,7 @@ export type { BackupFileWriter } from './writer.js';
 export type { PointWriter, BeginPointOptions, CommitStats, WriterKeys } from './point-writer.js';
 export { listPoints } from './catalog.js';
 export type { PointInfo } from './catalog.js';
-export { restorePoint } from './restore.js';
-export type { RestoreOptions, RestoreResult } from './restore.js';
 export type { RestoreFormat } from './restore-sink.js';
-export { verifyRepository } from './verify.js';
-export type { VerifyReport, VerifyProblem } from './verify.js';
+export type { VerifyProblem } from './verify-pack.js';
 export { backupFileFor } from './layout.js';
 export type { RepoIo, WritableFile } from './io.js';

@@ -11,9 +11,9 @@
  */
 import { hkdfSync, randomBytes, scrypt, pbkdf2 } from 'node:crypto';
 import { dmError } from '../errors.js';
-import { openBlob, sealBlob } from '../workers/cipher/aes-gcm.js';
-import { KdfId } from './format/constants.js';
-import type { KdfParams } from './format/config.js';
+import { openBlob, sealBlob } from '../compute/cipher/aes-gcm.js';
+import { KdfId } from '../format/constants.js';
+import type { KdfParams } from '../format/config.js';
 
 export const DATA_KEY_BYTES = 32;
 export const DEFAULT_SCRYPT_LOG_N = 17;

@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { dmError } from '../errors.js';
-import { fromHex, toHex } from './format/bytes.js';
+import { fromHex, toHex } from '../format/bytes.js';
 
 export const CONFIG_NAME = 'config';
 const BACKUP_FILE_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

@@ -4,8 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { dmError } from '../errors.js';
-import { openBlob, sealBlob } from '../workers/cipher/aes-gcm.js';
-import { ENVELOPE_AAD_END, encodeEnvelopeHeader, openEnvelope, sealEnvelope } from './format/envelope.js';
+import { openBlob, sealBlob } from '../compute/cipher/aes-gcm.js';
+import { ENVELOPE_AAD_END, encodeEnvelopeHeader, openEnvelope, sealEnvelope } from '../format/envelope.js';
 import type { RepoKeys } from './keys.js';
 
 const TAG_BYTES = 16;

@@ -15,10 +15,10 @@
 import { randomBytes } from 'node:crypto';
 import { link, stat, unlink } from 'node:fs/promises';
 import { dmError, fromSystemError, isDmError } from '../errors.js';
-import { toHex } from './format/bytes.js';
-import { KdfId } from './format/constants.js';
-import { configWrapAad, decodeConfig, encodeConfig } from './format/config.js';
-import type { RepoConfig } from './format/config.js';
+import { toHex } from '../format/bytes.js';
+import { KdfId } from '../format/constants.js';
+import { configWrapAad, decodeConfig, encodeConfig } from '../format/config.js';
+import type { RepoConfig } from '../format/config.js';
 import { ensureDir, fsyncDir, writeAtomic } from './fs-util.js';
 import { checkCreatable } from './leftovers.js';
 import { kindOf } from '../core/regular-file.js';

@@ -10,8 +10,8 @@
  * DM_ERR_REPO_WRITER_BROKEN. Packs roll over at `packLimit` bytes.
  */
 import { dmError, fromSystemError } from '../errors.js';
-import { PACK_HEADER_SIZE } from './format/constants.js';
-import { encodePackHeader } from './format/pack-header.js';
+import { PACK_HEADER_SIZE } from '../format/constants.js';
+import { encodePackHeader } from '../format/pack-header.js';
 import { fsyncDir } from './fs-util.js';
 import type { RepoIo, WritableFile } from './io.js';
 import { packKey } from './layout.js';

@@ -8,11 +8,11 @@ import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
 import { dmError, fromSystemError } from '../errors.js';
-import { FRAME_HEADER_SIZE, PACK_HEADER_SIZE } from './format/constants.js';
-import { decodeFrameHeader } from './format/frame.js';
-import type { FrameHeader } from './format/frame.js';
-import { decodePackHeader } from './format/pack-header.js';
-import type { PackHeader } from './format/pack-header.js';
+import { FRAME_HEADER_SIZE, PACK_HEADER_SIZE } from '../format/constants.js';
+import { decodeFrameHeader } from '../format/frame.js';
+import type { FrameHeader } from '../format/frame.js';
+import { decodePackHeader } from '../format/pack-header.js';
+import type { PackHeader } from '../format/pack-header.js';
 import { kindOf } from '../core/regular-file.js';
 import { isRealDir, pathKind, wrongKind } from './safe-fs.js';
 

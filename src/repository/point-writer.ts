@@ -9,12 +9,12 @@
 import { randomBytes } from 'node:crypto';
 import type { SealedBlob } from '../core/blob.js';
 import { dmError } from '../errors.js';
-import { BLOCK_SKIPPED, BLOCK_ZERO, FRAME_HEADER_SIZE } from './format/constants.js';
-import type { PointType } from './format/constants.js';
+import { BLOCK_SKIPPED, BLOCK_ZERO, FRAME_HEADER_SIZE } from '../format/constants.js';
+import type { PointType } from '../format/constants.js';
 import { frameHeaderFor } from './blob-frame-header.js';
-import { toHex } from './format/bytes.js';
-import { blockCountFor } from './format/manifest.js';
-import type { BlobEntry, PackRef, PointManifest, PointStats } from './format/manifest.js';
+import { toHex } from '../format/bytes.js';
+import { blockCountFor } from '../format/manifest.js';
+import type { BlobEntry, PackRef, PointManifest, PointStats } from '../format/manifest.js';
 import type { PointInfo } from './catalog.js';
 import { packKey } from './layout.js';
 import { identityKeyOf } from './session.js';

@@ -5,7 +5,7 @@
  */
 import { lstat, open, realpath } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { CONFIG_MAGIC } from './format/constants.js';
+import { CONFIG_MAGIC } from '../format/constants.js';
 import { paths } from './layout.js';
 
 /** True when `dir` holds a `config` regular file that starts with the repository config magic. */

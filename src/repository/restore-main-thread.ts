@@ -4,11 +4,11 @@
  * frame is checked and decoded here, and the sink writes asynchronously (bounded writes in flight).
  */
 import { dmError } from '../errors.js';
-import { toHex } from './format/bytes.js';
-import type { PointManifest } from './format/manifest.js';
+import { toHex } from '../format/bytes.js';
+import type { PointManifest } from '../format/manifest.js';
 import type { RepoHandle } from './handle.js';
 import { packKey, paths } from './layout.js';
-import { checkFrame, decodeFrame } from './blob-open.js';
+import { checkFrame, decodeFrame } from '../compute/frame-open.js';
 import { PackReader } from './pack-reader.js';
 import type { RestoreSink } from './restore-sink.js';
 import { planRuns } from './read-plan.js';

@@ -3,11 +3,11 @@
  * for each blob the blocks it fills, and the keys each pack opens with.
  */
 import { dmError } from '../errors.js';
-import type { FrameKeys } from './blob-open.js';
-import type { PackHeader } from './format/pack-header.js';
+import type { FrameKeys } from '../compute/frame-open.js';
+import type { PackHeader } from '../format/pack-header.js';
 import type { RepoHandle } from './handle.js';
-import { BLOCK_SKIPPED, BLOCK_ZERO } from './format/constants.js';
-import type { PointManifest } from './format/manifest.js';
+import { BLOCK_SKIPPED, BLOCK_ZERO } from '../format/constants.js';
+import type { PointManifest } from '../format/manifest.js';
 
 export interface WantedFrame {
   readonly offset: number;

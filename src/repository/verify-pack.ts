@@ -2,13 +2,13 @@
  * Verify's unit of work: one referenced pack, checked up to its committed length. Its outcome
  * (frames, bytes, problems, damaged points, warnings) is merged by verifyRepository in pack order,
  * so the report is the same whichever thread did the checking. This file also holds the
- * main-thread checker (`threads: 0`); verify-parallel.ts is the worker-thread one.
+ * main-thread checker (`threads: 0`); pipeline/verify-parallel.ts is the worker-thread one.
  */
 import { dmError, isDmError } from '../errors.js';
-import { DecodeScratch, checkFrame, decodeFrame } from './blob-open.js';
-import type { FrameKeys } from './blob-open.js';
-import { PACK_HEADER_SIZE } from './format/constants.js';
-import type { PackHeader } from './format/pack-header.js';
+import { DecodeScratch, checkFrame, decodeFrame } from '../compute/frame-open.js';
+import type { FrameKeys } from '../compute/frame-open.js';
+import { PACK_HEADER_SIZE } from '../format/constants.js';
+import type { PackHeader } from '../format/pack-header.js';
 import type { RepoHandle } from './handle.js';
 import { PackReader } from './pack-reader.js';
 import { problemOf } from './problem.js';

@@ -14,10 +14,10 @@
  * is the one-point shorthand: it opens a writer and closes it when the point commits or aborts.
  */
 import { dmError } from '../errors.js';
-import { MAX_BLOCK_COUNT, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE } from './format/constants.js';
+import { MAX_BLOCK_COUNT, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE } from '../format/constants.js';
 import { damageHidingLatest } from './damaged-points.js';
-import { blockCountFor } from './format/manifest.js';
-import type { PointManifest } from './format/manifest.js';
+import { blockCountFor } from '../format/manifest.js';
+import type { PointManifest } from '../format/manifest.js';
 import type { RepoHandle } from './handle.js';
 import { PointWriter } from './point-writer.js';
 import type { BeginPointOptions } from './point-writer.js';

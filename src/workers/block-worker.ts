@@ -8,16 +8,16 @@ import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { IDENTITY_BYTES, NONCE_BYTES, TAG_BYTES } from '../core/blob.js';
 import { toWire, type WireError } from '../errors.js';
-import { FRAME_HEADER_SIZE } from '../repository/format/constants.js';
-import { encodeFrameHeaderInto } from '../repository/format/frame.js';
+import { FRAME_HEADER_SIZE } from '../format/constants.js';
+import { encodeFrameHeaderInto } from '../format/frame.js';
 import { buffersOf, type BatchReply, type BatchRequest } from './batch-protocol.js';
 import { IdentityFilter } from '../core/identity-filter.js';
-import { identityInto } from './identity.js';
+import { identityInto } from '../compute/identity.js';
 import { executeReadMap } from './read-map-exec.js';
 import { BLOCK_WORKER_DATA } from './pool-options.js';
-import { sealBlockInto } from './seal.js';
+import { sealBlockInto } from '../compute/seal.js';
 import type { ThreadMessage, ThreadReply } from './thread-set.js';
-import { isAllZero } from './zero.js';
+import { isAllZero } from '../compute/zero.js';
 
 interface ReplyArrays {
   readonly identities: Uint8Array;

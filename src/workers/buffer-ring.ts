@@ -9,7 +9,7 @@
  * batch's promise settles. Memory is count × 2 × (blockBytes + 16), allocated once.
  */
 import { dmError } from '../errors.js';
-import { maxPayloadBytes } from './seal.js';
+import { maxPayloadBytes } from '../compute/seal.js';
 
 export interface BlockSlot {
   /** Full-capacity view of the block area; the block is `data.subarray(0, length)`. */

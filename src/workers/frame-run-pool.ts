@@ -12,7 +12,7 @@
  * pinged, and until the first ping comes back `run` executes runs on the calling thread itself
  * (yielding one event-loop turn between runs so the pings can arrive): no time is lost waiting.
  *
- * The caller bounds how many runs are in flight (restore-parallel.ts, verify-parallel.ts); `run`
+ * The caller bounds how many runs are in flight (pipeline/restore-parallel.ts, verify-parallel.ts); `run`
  * itself never refuses. A thread that dies rejects its run with DM_ERR_WORKER_FAILED.
  */
 import { availableParallelism } from 'node:os';

@@ -7,10 +7,10 @@
  */
 import { IDENTITY_BYTES } from '../core/blob.js';
 import { dmError, toWire } from '../errors.js';
-import { FRAME_HEADER_SIZE } from '../repository/format/constants.js';
-import { decodeFrameHeader } from '../repository/format/frame.js';
-import { DecodeScratch, checkFrame, decodeFrame } from './frame-open.js';
-import type { FrameView } from './frame-open.js';
+import { FRAME_HEADER_SIZE } from '../format/constants.js';
+import { decodeFrameHeader } from '../format/frame.js';
+import { DecodeScratch, checkFrame, decodeFrame } from '../compute/frame-open.js';
+import type { FrameView } from '../compute/frame-open.js';
 import type { VerifyProblemAt, VerifyRun, VerifyRunReply } from './frame-run-protocol.js';
 import type { RangeReader } from './range-reader.js';
 

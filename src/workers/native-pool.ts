@@ -19,7 +19,7 @@ import { constants } from 'node:os';
 import { IDENTITY_BYTES, type CodecIdValue } from '../core/blob.js';
 import type { ComputePoolHandle } from '../core/native.js';
 import { dmError, fromSystemError } from '../errors.js';
-import { FRAME_HEADER_SIZE } from '../repository/format/constants.js';
+import { FRAME_HEADER_SIZE } from '../format/constants.js';
 import type { BatchResult, BlockBatch, BlockCompute } from './pool.js';
 import { validateBatch } from './pool.js';
 import { NATIVE_LEVELS, type NativeCompute } from './native-fit.js';

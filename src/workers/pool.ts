@@ -24,10 +24,10 @@ import type { IdentityFilter } from '../core/identity-filter.js';
 import { dmError, fromWire, isDmError } from '../errors.js';
 import { buffersOf, type BatchReply, type BatchRequest, type BlockOp } from './batch-protocol.js';
 import type { BlockSlot } from './buffer-ring.js';
-import { FRAME_HEADER_SIZE } from '../repository/format/constants.js';
+import { FRAME_HEADER_SIZE } from '../format/constants.js';
 import { BLOCK_WORKER_DATA, resolveOptions, type BlockPoolOptions } from './pool-options.js';
 import { workerEntry } from './worker-entry.js';
-import { maxPayloadBytes } from './seal.js';
+import { maxPayloadBytes } from '../compute/seal.js';
 import { ThreadSet } from './thread-set.js';
 
 export { DEFAULT_BATCH_BLOCKS, type BlockPoolOptions } from './pool-options.js';

@@ -8,11 +8,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Bench } from 'tinybench';
 import { CodecId, COMPRESSION_LEVELS, TAG_BYTES, type CompressionLevel } from '../core/blob.js';
 import { crc32cNative, crcNative } from '../core/native.js';
-import { nonceFromCounter, openInto, sealBlob, sealInto } from './cipher/aes-gcm.js';
-import { compressBlock, compressTransient, decompressBlock } from './codecs/block-codec.js';
-import { blockIdentity } from './identity.js';
+import { nonceFromCounter, openInto, sealBlob, sealInto } from '../compute/cipher/aes-gcm.js';
+import { compressBlock, compressTransient, decompressBlock } from '../compute/codecs/block-codec.js';
+import { blockIdentity } from '../compute/identity.js';
 import { DATA_KINDS, makeBlock, type DataKind } from './sample-data.js';
-import { isAllZero, isAllZeroWords } from './zero.js';
+import { isAllZero, isAllZeroWords } from '../compute/zero.js';
 
 export interface StageBenchOptions {
   /** Block size in bytes; default 1 MiB. */

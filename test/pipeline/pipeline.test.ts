@@ -17,9 +17,9 @@ import type { PipelineTuning } from '../../src/pipeline/run-pipeline.js';
 import { blockGrid } from '../../src/plan/block-grid.js';
 import { planBlocks } from '../../src/plan/planner.js';
 import type { DiskSource, Extent } from '../../src/source/disk-source.js';
-import { blockIdentity } from '../../src/workers/identity.js';
+import { blockIdentity } from '../../src/compute/identity.js';
 import { BlockPool } from '../../src/workers/pool.js';
-import { openSealed } from '../../src/workers/seal.js';
+import { openSealed } from '../../src/compute/seal.js';
 
 const BS = 256 * 1024;
 

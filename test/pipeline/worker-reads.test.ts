@@ -23,10 +23,10 @@ import { openRepository } from '../../src/repository/open.js';
 import { beginPoint } from '../../src/repository/writer.js';
 import { openImage } from '../../src/source/open-image.js';
 import { createVhdx } from '../../src/source/vhdx/writer/vhdx-writer.js';
-import { blockIdentity } from '../../src/workers/identity.js';
+import { blockIdentity } from '../../src/compute/identity.js';
 import { NativeBlockPool, nativeFits } from '../../src/workers/native-pool.js';
 import { BlockPool, type BlockCompute } from '../../src/workers/pool.js';
-import { isAllZero } from '../../src/workers/zero.js';
+import { isAllZero } from '../../src/compute/zero.js';
 import { tempDir } from '../job/disk-helpers.js';
 import { prng } from '../repository/helpers/disk.js';
 

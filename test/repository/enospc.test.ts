@@ -6,13 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  listPoints,
-  openRepository,
-  openWriter,
-  restorePoint,
-  verifyRepository,
-} from '../../src/repository/index.js';
+import { listPoints, openRepository, openWriter } from '../../src/repository/index.js';
+import { restorePoint } from '../../src/pipeline/restore.js';
+import { verifyRepository } from '../../src/pipeline/verify.js';
 import { backupDisk, writeDisk } from './helpers/backup.js';
 import { codeOf } from './helpers/code-of.js';
 import { makeDisk } from './helpers/disk.js';

@@ -3,9 +3,9 @@
  * fails, the on-disk format changed: that is a format break, not a test to update.
  */
 import { describe, expect, it } from 'vitest';
-import { crc32c } from '../../src/repository/format/bytes.js';
-import { decodeConfig, encodeConfig } from '../../src/repository/format/config.js';
-import type { RepoConfig } from '../../src/repository/format/config.js';
+import { crc32c } from '../../src/format/bytes.js';
+import { decodeConfig, encodeConfig } from '../../src/format/config.js';
+import type { RepoConfig } from '../../src/format/config.js';
 import {
   BLOB_ENTRY_SIZE,
   CONFIG_SIZE,
@@ -15,12 +15,12 @@ import {
   PACK_HEADER_SIZE,
   POINT_FIXED_SIZE,
   POINT_MAGIC,
-} from '../../src/repository/format/constants.js';
-import { encodeEnvelopeHeader, openEnvelope, sealEnvelope } from '../../src/repository/format/envelope.js';
-import { decodeFrameHeader, encodeFrameHeader, frameCrcMatches } from '../../src/repository/format/frame.js';
-import { decodeManifest, encodeManifest } from '../../src/repository/format/manifest.js';
-import type { PointManifest } from '../../src/repository/format/manifest.js';
-import { decodePackHeader, encodePackHeader } from '../../src/repository/format/pack-header.js';
+} from '../../src/format/constants.js';
+import { encodeEnvelopeHeader, openEnvelope, sealEnvelope } from '../../src/format/envelope.js';
+import { decodeFrameHeader, encodeFrameHeader, frameCrcMatches } from '../../src/format/frame.js';
+import { decodeManifest, encodeManifest } from '../../src/format/manifest.js';
+import type { PointManifest } from '../../src/format/manifest.js';
+import { decodePackHeader, encodePackHeader } from '../../src/format/pack-header.js';
 
 const seq = (n: number, start: number) => Uint8Array.from({ length: n }, (_, i) => (start + i) & 0xff);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

@@ -6,7 +6,9 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { openRepository, openWriter, restorePoint, verifyRepository } from '../../src/repository/index.js';
+import { openRepository, openWriter } from '../../src/repository/index.js';
+import { restorePoint } from '../../src/pipeline/restore.js';
+import { verifyRepository } from '../../src/pipeline/verify.js';
 import { RUN_BYTES } from '../../src/repository/read-plan.js';
 import { openImage } from '../../src/source/open-image.js';
 import { FrameRunPool } from '../../src/workers/frame-run-pool.js';

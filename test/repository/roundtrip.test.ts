@@ -11,16 +11,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { COMPRESSION_LEVELS } from '../../src/core/blob.js';
 import type { CompressionLevel } from '../../src/core/blob.js';
 import { openImage } from '../../src/source/open-image.js';
-import {
-  backupFileFor,
-  listPoints,
-  openRepository,
-  openWriter,
-  restorePoint,
-  verifyRepository,
-} from '../../src/repository/index.js';
+import { backupFileFor, listPoints, openRepository, openWriter } from '../../src/repository/index.js';
+import { restorePoint } from '../../src/pipeline/restore.js';
+import { verifyRepository } from '../../src/pipeline/verify.js';
 import type { Repository } from '../../src/repository/index.js';
-import type { DecodeOptions } from '../../src/repository/parallel-open.js';
+import type { DecodeOptions } from '../../src/pipeline/parallel-open.js';
 import { backupDisk } from './helpers/backup.js';
 import { codeOf } from './helpers/code-of.js';
 import { DECODE_MODES, closeSharedPool } from './helpers/decode-modes.js';

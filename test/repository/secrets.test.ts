@@ -6,9 +6,11 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeConfig, configWrapAad } from '../../src/repository/format/config.js';
+import { decodeConfig, configWrapAad } from '../../src/format/config.js';
 import { deriveKek, unwrapDataKey } from '../../src/repository/keys.js';
-import { listPoints, openRepository, restorePoint, verifyRepository } from '../../src/repository/index.js';
+import { listPoints, openRepository } from '../../src/repository/index.js';
+import { restorePoint } from '../../src/pipeline/restore.js';
+import { verifyRepository } from '../../src/pipeline/verify.js';
 import { buildFixtureRepo, copyRepo, flipBit, repoFiles } from './helpers/fixture-repo.js';
 import type { FixtureRepo } from './helpers/fixture-repo.js';
 import { cleanTempDirs, tempDir } from './helpers/tmp.js';

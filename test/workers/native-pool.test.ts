@@ -14,10 +14,10 @@ import { IDENTITY_BYTES, NONCE_BYTES, TAG_BYTES, type CompressionLevel } from '.
 import { IdentityFilter } from '../../src/core/identity-filter.js';
 import { ReadMapBuilder } from '../../src/core/read-map.js';
 import { isDmError, type ErrorCode } from '../../src/errors.js';
-import { FRAME_HEADER_SIZE } from '../../src/repository/format/constants.js';
+import { FRAME_HEADER_SIZE } from '../../src/format/constants.js';
 import type { BlockOp } from '../../src/workers/batch-protocol.js';
 import { runBatch } from '../../src/workers/block-worker.js';
-import { nonceFromCounter } from '../../src/workers/cipher/aes-gcm.js';
+import { nonceFromCounter } from '../../src/compute/cipher/aes-gcm.js';
 import { NativeBlockPool, nativeFits } from '../../src/workers/native-pool.js';
 import type { BlockBatch } from '../../src/workers/pool.js';
 import { random, sameBytes, textLike } from './data.js';

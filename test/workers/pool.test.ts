@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IDENTITY_BYTES, NONCE_BYTES } from '../../src/core/blob.js';
 import { isDmError, type ErrorCode } from '../../src/errors.js';
-import { encodeFrameHeader } from '../../src/repository/format/frame.js';
+import { encodeFrameHeader } from '../../src/format/frame.js';
 import { BufferRing, type BlockSlot } from '../../src/workers/buffer-ring.js';
-import { nonceFromCounter } from '../../src/workers/cipher/aes-gcm.js';
-import { blockIdentity } from '../../src/workers/identity.js';
+import { nonceFromCounter } from '../../src/compute/cipher/aes-gcm.js';
+import { blockIdentity } from '../../src/compute/identity.js';
 import { BlockPool } from '../../src/workers/pool.js';
-import { openSealed } from '../../src/workers/seal.js';
+import { openSealed } from '../../src/compute/seal.js';
 import { random, sameBytes, textLike } from './data.js';
 
 const BLOCK = 256 * 1024;

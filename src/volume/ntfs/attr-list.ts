@@ -4,12 +4,22 @@
  */
 import { dmError } from '../../errors.js';
 import { s64, u16 } from '../bytes.js';
-import type { Mft } from './mft.js';
+import type { BootSector } from './boot-sector.js';
 import { AttrType, refRecord } from './record.js';
 import type { Attribute, MftRecord } from './record.js';
 import { decodeRunlist } from './runlist.js';
 import type { Run } from './runlist.js';
 import { readStream } from './stream.js';
+import type { VolumeGeometry } from './stream.js';
+
+/** What the expansion needs of the $MFT: the Mft class of mft.ts (which calls it) is one. */
+export interface RecordSource {
+  readonly geo: VolumeGeometry;
+  readonly boot: Pick<BootSector, 'totalClusters'>;
+  readRecord(n: number): Promise<MftRecord>;
+  /** Disk offset of a record (for messages); -1 if unmapped. */
+  diskOffsetOf(n: number): number;
+}
 
 /** NTFS caps an attribute list at 256 KiB; anything larger is forged. */
 export const MAX_ATTRIBUTE_LIST_BYTES = 256 * 1024;
@@ -17,7 +27,7 @@ export const MAX_ATTRIBUTE_LIST_BYTES = 256 * 1024;
 export const MAX_EXTENSION_RECORDS = 4096;
 
 /** A base record's attributes with those of its extension records (the list itself removed). */
-export async function expandAttributeList(mft: Mft, record: MftRecord): Promise<Attribute[]> {
+export async function expandAttributeList(mft: RecordSource, record: MftRecord): Promise<Attribute[]> {
   const lists = record.attributes.filter((a) => a.type === AttrType.attributeList);
   if (lists.length === 0) return record.attributes;
   const fail = (msg: string): never => {
@@ -68,7 +78,7 @@ export async function expandAttributeList(mft: Mft, record: MftRecord): Promise<
   return out;
 }
 
-async function listBytes(mft: Mft, a: Attribute, fail: (msg: string) => never): Promise<Uint8Array> {
+async function listBytes(mft: RecordSource, a: Attribute, fail: (msg: string) => never): Promise<Uint8Array> {
   if (!a.nonResident) return a.value!;
   if (a.dataSize > MAX_ATTRIBUTE_LIST_BYTES) fail(`size ${a.dataSize} above ${MAX_ATTRIBUTE_LIST_BYTES}`);
   let runs: Run[];

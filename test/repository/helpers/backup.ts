@@ -2,9 +2,9 @@
 import type { CompressionLevel } from '../../../src/core/blob.js';
 import type { BeginPointOptions, PointWriter } from '../../../src/repository/point-writer.js';
 import type { PointInfo } from '../../../src/repository/catalog.js';
-import { blockIdentity } from '../../../src/workers/identity.js';
-import { sealBlock } from '../../../src/workers/seal.js';
-import { isAllZero } from '../../../src/workers/zero.js';
+import { blockIdentity } from '../../../src/compute/identity.js';
+import { sealBlock } from '../../../src/compute/seal.js';
+import { isAllZero } from '../../../src/compute/zero.js';
 
 export interface BackupOptions {
   readonly level?: CompressionLevel;

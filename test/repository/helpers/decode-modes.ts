@@ -4,7 +4,7 @@
  * Tests that matter run once per mode.
  */
 import { FrameRunPool } from '../../../src/workers/frame-run-pool.js';
-import type { DecodeOptions } from '../../../src/repository/parallel-open.js';
+import type { DecodeOptions } from '../../../src/pipeline/parallel-open.js';
 
 let shared: FrameRunPool | undefined;
 

@@ -13,7 +13,7 @@
  * The key wrap's additional data is bytes 0..88, binding the wrapped key to this repository and
  * its KDF parameters.
  */
-import { dmError } from '../../errors.js';
+import { dmError } from '../errors.js';
 import { CONFIG_MAGIC, CONFIG_SIZE, CONFIG_VERSION, FLAG_ENCRYPTED, KdfId } from './constants.js';
 import type { KdfIdValue } from './constants.js';
 import { crc32c, readU64, view, writeU64 } from './bytes.js';

@@ -12,7 +12,7 @@
  * covers header and payload. When encrypted, GCM authenticates the payload as well, with
  * core/blob.ts blobAad(identity, codec, rawLength) as additional data.
  */
-import { dmError } from '../../errors.js';
+import { dmError } from '../errors.js';
 import { FLAG_ENCRYPTED, FRAME_HEADER_SIZE, FRAME_MAGIC, MAX_STORED_LENGTH } from './constants.js';
 import { crc32c, view } from './bytes.js';
 

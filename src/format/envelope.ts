@@ -11,7 +11,7 @@
  * Encrypted: body = AES-256-GCM(plaintext) || tag, additional data = header bytes 0..72.
  * Plain: the body is the plaintext; the CRCs are its only protection.
  */
-import { dmError } from '../../errors.js';
+import { dmError } from '../errors.js';
 import { ENVELOPE_HEADER_SIZE, FLAG_ENCRYPTED, MAX_METADATA_BODY } from './constants.js';
 import { crc32c, readU64, view, writeU64 } from './bytes.js';
 import { checkMagic, checkVersionAndFlags } from './flags.js';

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CodecId, NONCE_BYTES, TAG_BYTES, blobAad } from '../../src/core/blob.js';
 import { isDmError } from '../../src/errors.js';
-import { nonceFromCounter, openBlob, sealBlob, sealInto } from '../../src/workers/cipher/aes-gcm.js';
-import { textLike, sameBytes } from './data.js';
+import { nonceFromCounter, openBlob, sealBlob, sealInto } from '../../src/compute/cipher/aes-gcm.js';
+import { textLike, sameBytes } from '../workers/data.js';
 
 function expectAuthError(fn: () => unknown): void {
   let thrown: unknown;

@@ -17,7 +17,7 @@
  * blob table: entries × 48 (pack index u32, frame length u32, frame offset u64, identity 32);
  * block map: block count × u32 (BLOCK_ZERO, BLOCK_SKIPPED, or a blob table index).
  */
-import { dmError } from '../../errors.js';
+import { dmError } from '../errors.js';
 import {
   BLOB_ENTRY_SIZE,
   BLOCK_SKIPPED,

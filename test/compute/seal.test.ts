@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CodecId, COMPRESSION_LEVELS, TAG_BYTES } from '../../src/core/blob.js';
 import { isDmError, type ErrorCode } from '../../src/errors.js';
-import { nonceFromCounter } from '../../src/workers/cipher/aes-gcm.js';
-import { blockIdentity } from '../../src/workers/identity.js';
-import { maxPayloadBytes, openSealed, sealBlock, sealBlockInto } from '../../src/workers/seal.js';
-import { SAMPLES, sameBytes } from './data.js';
+import { nonceFromCounter } from '../../src/compute/cipher/aes-gcm.js';
+import { blockIdentity } from '../../src/compute/identity.js';
+import { maxPayloadBytes, openSealed, sealBlock, sealBlockInto } from '../../src/compute/seal.js';
+import { SAMPLES, sameBytes } from '../workers/data.js';
 
 function expectCode(code: ErrorCode, fn: () => unknown): void {
   let thrown: unknown;

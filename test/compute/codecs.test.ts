@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CodecId, COMPRESSION_LEVELS, type CodecIdValue } from '../../src/core/blob.js';
 import { isDmError } from '../../src/errors.js';
-import { compressBlock, decompressBlock } from '../../src/workers/codecs/block-codec.js';
-import { rleDecode, rleEncodeInto } from '../../src/workers/codecs/rle.js';
-import { SAMPLES, random, textLike, sameBytes } from './data.js';
+import { compressBlock, decompressBlock } from '../../src/compute/codecs/block-codec.js';
+import { rleDecode, rleEncodeInto } from '../../src/compute/codecs/rle.js';
+import { SAMPLES, random, textLike, sameBytes } from '../workers/data.js';
 
 function expectCodecError(fn: () => unknown): void {
   let thrown: unknown;

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { IDENTITY_BYTES } from '../../src/core/blob.js';
-import { blockIdentity, identitiesEqual, identityInto } from '../../src/workers/identity.js';
-import { isAllZero, isAllZeroWords } from '../../src/workers/zero.js';
-import { textLike, sameBytes } from './data.js';
+import { blockIdentity, identitiesEqual, identityInto } from '../../src/compute/identity.js';
+import { isAllZero, isAllZeroWords } from '../../src/compute/zero.js';
+import { textLike, sameBytes } from '../workers/data.js';
 
 describe('blockIdentity', () => {
   it('matches the BLAKE3 test vector for empty input', () => {

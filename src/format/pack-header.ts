@@ -8,7 +8,7 @@
  *  16  8  writer session id
  *  24  4  pack sequence number within the session, 28 4 reserved (0)
  */
-import { dmError } from '../../errors.js';
+import { dmError } from '../errors.js';
 import { FLAG_ENCRYPTED, PACK_HEADER_SIZE, PACK_MAGIC, PACK_VERSION } from './constants.js';
 import { crc32c, readU64, view, writeU64 } from './bytes.js';
 import { checkMagic, checkVersionAndFlags } from './flags.js';

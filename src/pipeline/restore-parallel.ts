@@ -14,16 +14,16 @@ import { IDENTITY_BYTES } from '../core/blob.js';
 import { dmError, fromWire } from '../errors.js';
 import type { FrameRunPool } from '../workers/frame-run-pool.js';
 import type { RestoreRun, RestoreRunReply } from '../workers/frame-run-protocol.js';
-import type { FrameKeys } from './blob-open.js';
-import type { PointManifest } from './format/manifest.js';
-import type { RepoHandle } from './handle.js';
-import { packKey, paths } from './layout.js';
-import { PackReader } from './pack-reader.js';
-import type { FrameRun } from './read-plan.js';
-import { RUN_BYTES, planFrameRuns } from './read-plan.js';
-import type { WantedFrame } from './restore-plan.js';
-import { blocksByBlob, framesByPack, packKeys } from './restore-plan.js';
-import type { RestoreSink } from './restore-sink.js';
+import type { FrameKeys } from '../compute/frame-open.js';
+import type { PointManifest } from '../format/manifest.js';
+import type { RepoHandle } from '../repository/handle.js';
+import { packKey, paths } from '../repository/layout.js';
+import { PackReader } from '../repository/pack-reader.js';
+import type { FrameRun } from '../repository/read-plan.js';
+import { RUN_BYTES, planFrameRuns } from '../repository/read-plan.js';
+import type { WantedFrame } from '../repository/restore-plan.js';
+import { blocksByBlob, framesByPack, packKeys } from '../repository/restore-plan.js';
+import type { RestoreSink } from '../repository/restore-sink.js';
 
 interface RunContext {
   readonly m: PointManifest;

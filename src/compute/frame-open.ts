@@ -2,9 +2,8 @@
  * Opening one blob frame read back from a pack: checks it is the blob the manifest names, then its
  * CRC, then decrypts (GCM authenticates against identity, codec and length), decompresses and,
  * when asked, re-hashes against the identity (as seal.ts openSealed, but able to decode into a
- * reused buffer). Used on the main thread
- * (repository/blob-open.ts re-exports it) and inside the frame-run workers, so both paths apply
- * exactly the same checks.
+ * reused buffer). Used by the repository's main-thread restore and verify and inside the
+ * frame-run workers, so both paths apply exactly the same checks.
  *
  * Restore (`full: false`) trusts the cheaper proofs: the header CRC always; for a plain frame the
  * frame CRC; for an encrypted frame the GCM tag instead (it covers payload, identity, codec and
@@ -16,9 +15,9 @@
 import type { CodecIdValue } from '../core/blob.js';
 import { CodecId, TAG_BYTES, blobAad } from '../core/blob.js';
 import { dmError } from '../errors.js';
-import { bytesEqual } from '../repository/format/bytes.js';
-import type { FrameHeader } from '../repository/format/frame.js';
-import { frameCrcMatches } from '../repository/format/frame.js';
+import { bytesEqual } from '../format/bytes.js';
+import type { FrameHeader } from '../format/frame.js';
+import { frameCrcMatches } from '../format/frame.js';
 import { openBlob, openInto } from './cipher/aes-gcm.js';
 import { decompressBlock, decompressBlockInto } from './codecs/block-codec.js';
 import { blockIdentity, identitiesEqual } from './identity.js';

@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { compressBlock } from '../../src/workers/codecs/block-codec.js';
-import { sealBlock } from '../../src/workers/seal.js';
+import { compressBlock } from '../../src/compute/codecs/block-codec.js';
+import { sealBlock } from '../../src/compute/seal.js';
 
 function textBlock(seed: number): Buffer {
   const words = ['alpha', 'beta', 'gamma', 'delta', `w${seed}`, 'omega'];

@@ -6,8 +6,8 @@
 import fc from 'fast-check';
 import { compressSync, uncompressSync } from 'lz4-napi';
 import { describe, expect, it } from 'vitest';
-import { lz4Compress, lz4CompressScratch, lz4Decode, lz4DecodeInto } from '../../src/workers/codecs/lz4.js';
-import { SAMPLES, random, sameBytes, textLike } from './data.js';
+import { lz4Compress, lz4CompressScratch, lz4Decode, lz4DecodeInto } from '../../src/compute/codecs/lz4.js';
+import { SAMPLES, random, sameBytes, textLike } from '../workers/data.js';
 
 /** Deterministic incompressible bytes (xorshift), so a failing case replays. */
 function noise(n: number, seed: number): Uint8Array {

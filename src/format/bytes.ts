@@ -1,7 +1,7 @@
 /** Little-endian field helpers and the CRC-32C used by every repository structure. Pure. */
-import { crc32cNative } from '../../core/native.js';
+import { crc32cNative } from '../core/native.js';
 
-export { dataView as view, readU64, writeU64 } from '../../core/little-endian.js';
+export { dataView as view, readU64, writeU64 } from '../core/little-endian.js';
 
 /** CRC-32C (Castagnoli); `seed` continues an earlier CRC so header + payload need no concatenation. */
 export function crc32c(bytes: Uint8Array, seed?: number): number {

@@ -4,23 +4,23 @@
  * against the identity. Returns a report; it throws only when it cannot start (no password) or is
  * aborted. Bytes past a pack's committed length are crash leftovers (warnings, cleaned by the next
  * writer). Packs are checked on worker threads by default (verify-parallel.ts), with `threads: 0`
- * on the main thread (verify-pack.ts); the report is the same either way.
+ * on the main thread (repository/verify-pack.ts); the report is the same either way.
  */
-import { decodeConfig } from './format/config.js';
-import { listBackupFiles, scanPoints } from './catalog.js';
-import type { LoadedPoint } from './catalog.js';
-import { repairAdvice } from './damaged-points.js';
-import type { RepoHandle } from './handle.js';
-import { packKey, parsePackName, paths } from './layout.js';
-import { isRealDir, listEntries, readRegularFile } from './safe-fs.js';
+import { decodeConfig } from '../format/config.js';
+import { listBackupFiles, scanPoints } from '../repository/catalog.js';
+import type { LoadedPoint } from '../repository/catalog.js';
+import { repairAdvice } from '../repository/damaged-points.js';
+import type { RepoHandle } from '../repository/handle.js';
+import { packKey, parsePackName, paths } from '../repository/layout.js';
+import { isRealDir, listEntries, readRegularFile } from '../repository/safe-fs.js';
 import { choosePool } from './parallel-open.js';
 import type { DecodeOptions } from './parallel-open.js';
 import { checkPacksOnWorkers } from './verify-parallel.js';
-import { checkPackOnMainThread, problemOf } from './verify-pack.js';
+import { checkPackOnMainThread, problemOf } from '../repository/verify-pack.js';
 import { dmError } from '../errors.js';
-import type { FrameRefs, PackOutcome, PackToCheck, VerifyProblem } from './verify-pack.js';
+import type { FrameRefs, PackOutcome, PackToCheck, VerifyProblem } from '../repository/verify-pack.js';
 
-export type { VerifyProblem } from './verify-pack.js';
+export type { VerifyProblem } from '../repository/verify-pack.js';
 
 export interface VerifyReport {
   readonly ok: boolean;

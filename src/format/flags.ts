@@ -1,5 +1,5 @@
 /** The shared rule for flags words and versions (constants.ts): unknown required bits are refused. */
-import { dmError } from '../../errors.js';
+import { dmError } from '../errors.js';
 import { KNOWN_REQUIRED_FLAGS, REQUIRED_FLAGS_MASK } from './constants.js';
 
 export function checkVersionAndFlags(

@@ -9,13 +9,20 @@ import { IDENTITY_BYTES } from '../core/blob.js';
 import { dmError, fromWire, toWire } from '../errors.js';
 import type { FrameRunPool } from '../workers/frame-run-pool.js';
 import type { VerifyRun, VerifyRunReply } from '../workers/frame-run-protocol.js';
-import type { FrameKeys } from './blob-open.js';
-import { PACK_HEADER_SIZE } from './format/constants.js';
-import type { RepoHandle } from './handle.js';
-import type { PackReader } from './pack-reader.js';
-import { RUN_BYTES } from './read-plan.js';
-import type { PackOutcome, PackToCheck } from './verify-pack.js';
-import { markDamaged, newOutcome, openForCheck, problemOf, reportUnseen, verifyKeys } from './verify-pack.js';
+import type { FrameKeys } from '../compute/frame-open.js';
+import { PACK_HEADER_SIZE } from '../format/constants.js';
+import type { RepoHandle } from '../repository/handle.js';
+import type { PackReader } from '../repository/pack-reader.js';
+import { RUN_BYTES } from '../repository/read-plan.js';
+import type { PackOutcome, PackToCheck } from '../repository/verify-pack.js';
+import {
+  markDamaged,
+  newOutcome,
+  openForCheck,
+  problemOf,
+  reportUnseen,
+  verifyKeys,
+} from '../repository/verify-pack.js';
 
 interface VerifySpan {
   readonly start: number;

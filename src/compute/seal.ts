@@ -1,6 +1,8 @@
 /**
- * One block through the compute stages: identity → compress → encrypt (sealBlock / sealBlockInto),
- * and back: decrypt → decompress → re-hash (openSealed, used by restore and verify).
+ * One block through the compute stages: identity → compress → encrypt (sealBlock / sealBlockInto,
+ * used by the worker-thread and main-thread backup engines), and back for one SealedBlob: decrypt →
+ * decompress → re-hash (openSealed, the inverse the tests check sealing against). Restore and verify
+ * open frames read from packs through frame-open.ts instead.
  */
 import {
   IDENTITY_BYTES,

@@ -4,20 +4,20 @@
  * its name only when everything was written; a damaged point fails with its DM_ERR code.
  * Packs are read in large sequential runs, in pack order, not in disk order: by default on
  * worker threads that do the whole job (restore-parallel.ts), with `threads: 0` on the main thread
- * (restore-main-thread.ts).
+ * (repository/restore-main-thread.ts).
  */
 import { dmError } from '../errors.js';
-import { toHex } from './format/bytes.js';
-import { pointInfo } from './catalog.js';
-import { latestIntactPoint, pointById } from './point-lookup.js';
-import type { LoadedPoint, PointInfo } from './catalog.js';
-import type { RepoHandle } from './handle.js';
+import { toHex } from '../format/bytes.js';
+import { pointInfo } from '../repository/catalog.js';
+import { latestIntactPoint, pointById } from '../repository/point-lookup.js';
+import type { LoadedPoint, PointInfo } from '../repository/catalog.js';
+import type { RepoHandle } from '../repository/handle.js';
 import { choosePool } from './parallel-open.js';
 import type { DecodeOptions } from './parallel-open.js';
-import { restoreOnMainThread } from './restore-main-thread.js';
+import { restoreOnMainThread } from '../repository/restore-main-thread.js';
 import { restoreOnWorkers } from './restore-parallel.js';
-import { checkVhdxSize, openSink } from './restore-sink.js';
-import type { RestoreFormat } from './restore-sink.js';
+import { checkVhdxSize, openSink } from '../repository/restore-sink.js';
+import type { RestoreFormat } from '../repository/restore-sink.js';
 
 export interface RestoreOptions extends DecodeOptions {
   readonly vm: string;
