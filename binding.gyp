@@ -5,7 +5,7 @@
   "targets": [
     {
       "target_name": "datamover_native",
-      "sources": ["native/crc32c.c", "native/aes-gcm.c"],
+      "sources": ["native/addon.c", "native/crc32c.c", "native/aes-gcm.c"],
       "cflags": ["-O3"],
       "defines": ["NAPI_VERSION=8"],
       "conditions": [

@@ -111,7 +111,7 @@ const ADDON = join('build', 'Release', 'datamover_native.node');
 let addon: OwnAddon | null | undefined;
 
 /**
- * This package's own addon (native/crc32c.c and aes-gcm.c, built by `npm ci` / `npm install` with
+ * This package's own addon (native/, entry native/addon.c; built by `npm ci` / `npm install` with
  * node-gyp), or undefined when it was not built; looked for once per thread, so hot paths may call
  * this per block. src/core/ and dist/chunks/ both sit two folders below the package root; from
  * elsewhere (a bench's build folder) the root is found by self-reference, which costs a
