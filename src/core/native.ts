@@ -71,26 +71,61 @@ export type GcmOpenInto = (
 /** native/compute-pool.c: a set of compute threads (an opaque handle). */
 export type ComputePoolHandle = { readonly __computePool: unique symbol };
 
-/** native/seal-batch.c: a backup batch on a compute pool; the layout is src/workers/native-pool.ts's. */
+/**
+ * native/seal-batch.c's batch: n blocks in, their identities, payloads (in place) and frame headers
+ * out. The field names are the ones the C reads; the layout is src/workers/native-pool.ts's.
+ */
+export interface SealBatchOptions {
+  /** 0 hash, 1 seal (identities given), 2 hashAndSeal. */
+  readonly op: number;
+  /** The codec id to compress with: 0 none, 2 LZ4. */
+  readonly level: number;
+  readonly identityKey?: Uint8Array | undefined;
+  readonly blobKey?: Uint8Array | undefined;
+  /** Each block's buffer (capacity for its payload and tag), sealed in place. */
+  readonly data: Uint8Array[];
+  readonly lengths: Uint32Array;
+  /** n × 32 bytes: given for op seal, written otherwise. */
+  readonly identities: Uint8Array;
+  /** n × 12 bytes when a blobKey is given. */
+  readonly nonces?: Uint8Array | undefined;
+  /** Each block's read map (src/core/read-map.ts), or null for a block already in its buffer. */
+  readonly reads?: (Float64Array | null)[] | undefined;
+  /** An IdentityFilter's table (src/core/identity-filter.ts): blocks found there are not sealed. */
+  readonly known?: Int32Array | undefined;
+  readonly codecs: Uint8Array;
+  readonly payloadLengths: Uint32Array;
+  /** n × FRAME_HEADER_SIZE bytes. */
+  readonly frameHeaders: Uint8Array;
+  /** 1 where a block read all zero (not hashed or sealed). */
+  readonly zero: Uint8Array;
+  /** 1 where a block's identity was in `known` (not sealed). */
+  readonly knownOut: Uint8Array;
+}
+
+/** What a batch reports when it finished (native/seal-batch.c struct batch_stats). */
+export interface SealBatchStats {
+  /** Bytes the read maps read, and the milliseconds spent in their preads. */
+  readonly bytesRead: number;
+  readonly readMs: number;
+  /** A failed batch: the block it stopped at; a failed read: its errno (0: the file ended), fd and offset. */
+  readonly failedBlock: number;
+  readonly errno: number;
+  readonly fd: number;
+  readonly offset: number;
+  /** The batch on its compute thread, in process.hrtime's clock (ms). */
+  readonly startedMs: number;
+  readonly endedMs: number;
+}
+
+/**
+ * native/seal-batch.c: runs a batch on a compute pool; `done` gets the status (0 ok, 1 read errno,
+ * 2 file ended early, 3 OpenSSL failed, 4 read map outside its buffer) and the stats.
+ */
 export type SealBatch = (
   pool: ComputePoolHandle,
-  op: number,
-  level: number,
-  identityKey: Uint8Array | null,
-  blobKey: Uint8Array | null,
-  data: Uint8Array[],
-  lengths: Uint32Array,
-  identities: Uint8Array,
-  nonces: Uint8Array | null,
-  reads: (Float64Array | null)[] | null,
-  known: Int32Array | null,
-  codecs: Uint8Array,
-  payloadLengths: Uint32Array,
-  frameHeaders: Uint8Array,
-  zero: Uint8Array,
-  knownOut: Uint8Array,
-  stats: Float64Array,
-  done: (status: number) => void,
+  batch: SealBatchOptions,
+  done: (status: number, stats: SealBatchStats) => void,
 ) => void;
 
 interface OwnAddon {
