@@ -14,6 +14,7 @@
           {
             "sources": [
               "native/seal-batch.c",
+              "native/format-export.c",
               "native/compute-pool.c",
               "native/lz4-lib.c",
               "native/vendor/blake3/blake3.c",

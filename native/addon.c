@@ -6,6 +6,8 @@
  *   sealBatch                  seal-batch.c   x86-64 with SSE4.2 (it checksums with crc32c.c)
  *   computePool                compute-pool.c x86-64 with SSE4.2 (sealBatch's threads)
  *   closeComputePool           compute-pool.c x86-64 with SSE4.2
+ *   nativeFormat, frameHeader, format-export.c x86-64 with SSE4.2: the format as compiled in
+ *   blobAad                                   (format.h), checked by src/workers/native-contract.ts
  *
  * On other machines the x86-64 functions are absent and the callers keep their portable paths.
  */
@@ -34,6 +36,9 @@ static napi_value init(napi_env env, napi_value exports) {
     export_fn(env, exports, "sealBatch", dm_seal_batch);
     export_fn(env, exports, "computePool", dm_compute_pool_new);
     export_fn(env, exports, "closeComputePool", dm_compute_pool_close);
+    export_fn(env, exports, "frameHeader", dm_frame_header_js);
+    export_fn(env, exports, "blobAad", dm_blob_aad_js);
+    napi_set_named_property(env, exports, "nativeFormat", dm_native_format(env));
   }
 #endif
   return exports;

@@ -17,5 +17,8 @@ napi_value dm_gcm_open_into(napi_env env, napi_callback_info info);     /* aes-g
 napi_value dm_seal_batch(napi_env env, napi_callback_info info);        /* seal-batch.c */
 napi_value dm_compute_pool_new(napi_env env, napi_callback_info info);  /* compute-pool.c */
 napi_value dm_compute_pool_close(napi_env env, napi_callback_info info); /* compute-pool.c */
+napi_value dm_native_format(napi_env env);                              /* format-export.c */
+napi_value dm_frame_header_js(napi_env env, napi_callback_info info);   /* format-export.c */
+napi_value dm_blob_aad_js(napi_env env, napi_callback_info info);       /* format-export.c */
 
 #endif

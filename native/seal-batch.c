@@ -36,20 +36,8 @@
 #include <unistd.h>
 #include "lz4.h"
 #include "compute-pool.h"
+#include "format.h"
 #include "vendor/blake3/blake3.h"
-
-#define ID_BYTES 32
-#define NONCE_BYTES 12
-#define TAG_BYTES 16
-#define FRAME_BYTES 72
-#define FRAME_MAGIC 0x46424d44u
-#define PREFIX_BYTES 4
-#define PROBE_SLICE (16 * 1024)
-#define PROBE_MIN (8 * PROBE_SLICE)
-#define SEGMENT_FIELDS 4
-#define ZERO_FILL_FD (-1)
-#define CODEC_NONE 0
-#define CODEC_LZ4 2
 
 enum { OK = 0, READ_ERRNO = 1, READ_SHORT = 2, CRYPTO_FAILED = 3, BAD_MAP = 4 };
 
@@ -197,19 +185,26 @@ static int probe_incompressible(const uint8_t *src, size_t n, uint8_t *tmp) {
   return 1;
 }
 
+/* core/blob.ts blobAad: what GCM authenticates besides the payload. */
+void dm_blob_aad(uint8_t *aad, const uint8_t *id, int codec, uint32_t raw) {
+  memcpy(aad, id, ID_BYTES);
+  aad[ID_BYTES] = (uint8_t)codec;
+  put32(aad + ID_BYTES + 1, raw);
+}
+
 /* repository/format/frame.ts encodeFrameHeaderInto. */
-static void frame_header(uint8_t *h, const uint8_t *id, int codec, const uint8_t *nonce, uint32_t raw,
-                         const uint8_t *payload, uint32_t stored) {
+void dm_frame_header(uint8_t *h, const uint8_t *id, int codec, const uint8_t *nonce, uint32_t raw,
+                     const uint8_t *payload, uint32_t stored) {
   memset(h, 0, FRAME_BYTES);
-  put32(h, FRAME_MAGIC);
-  h[4] = (uint8_t)codec;
-  h[5] = nonce ? 1 : 0;
-  put32(h + 8, raw);
-  put32(h + 12, stored);
-  memcpy(h + 16, id, ID_BYTES);
-  if (nonce) memcpy(h + 48, nonce, NONCE_BYTES);
-  put32(h + 64, dm_crc32c(dm_crc32c(0, h, 64), payload, stored));
-  put32(h + 68, dm_crc32c(0, h, 68));
+  put32(h + AT_MAGIC, FRAME_MAGIC);
+  h[AT_CODEC] = (uint8_t)codec;
+  h[AT_FLAGS] = nonce ? FLAG_ENCRYPTED : 0;
+  put32(h + AT_RAW_LENGTH, raw);
+  put32(h + AT_STORED_LENGTH, stored);
+  memcpy(h + AT_IDENTITY, id, ID_BYTES);
+  if (nonce) memcpy(h + AT_NONCE, nonce, NONCE_BYTES);
+  put32(h + AT_FRAME_CRC, dm_crc32c(dm_crc32c(0, h, AT_FRAME_CRC), payload, stored));
+  put32(h + AT_HEADER_CRC, dm_crc32c(0, h, AT_HEADER_CRC));
 }
 
 /* Compresses (and encrypts) block i in place; 0 when OpenSSL failed. */
@@ -234,10 +229,8 @@ static int seal_block(struct batch *b, uint32_t i, const uint8_t *id) {
   const uint8_t *nonce = b->encrypted ? b->nonces + (size_t)i * NONCE_BYTES : NULL;
   size_t stored = plain_len;
   if (nonce) {
-    uint8_t aad[ID_BYTES + 5];
-    memcpy(aad, id, ID_BYTES);
-    aad[ID_BYTES] = (uint8_t)codec;
-    put32(aad + ID_BYTES + 1, (uint32_t)n);
+    uint8_t aad[AAD_BYTES];
+    dm_blob_aad(aad, id, codec, (uint32_t)n);
     if (!dm_gcm_seal(b->blob_key, nonce, aad, sizeof aad, plain, plain_len, k->data)) return 0;
     stored += TAG_BYTES;
   } else if (plain != k->data) {
@@ -245,7 +238,7 @@ static int seal_block(struct batch *b, uint32_t i, const uint8_t *id) {
   }
   b->codecs[i] = (uint8_t)codec;
   b->payload_lengths[i] = (uint32_t)stored;
-  frame_header(b->frame_headers + (size_t)i * FRAME_BYTES, id, codec, nonce, (uint32_t)n, k->data,
+  dm_frame_header(b->frame_headers + (size_t)i * FRAME_BYTES, id, codec, nonce, (uint32_t)n, k->data,
                (uint32_t)stored);
   return 1;
 }

@@ -128,12 +128,44 @@ export type SealBatch = (
   done: (status: number, stats: SealBatchStats) => void,
 ) => void;
 
-interface OwnAddon {
+/** native/format.h: the frozen format numbers the addon's C code was compiled with. */
+export interface NativeFormat {
+  readonly identityBytes: number;
+  readonly nonceBytes: number;
+  readonly tagBytes: number;
+  readonly frameHeaderBytes: number;
+  readonly frameMagic: number;
+  readonly flagEncrypted: number;
+  readonly codecNone: number;
+  readonly codecLz4: number;
+  readonly lz4PrefixBytes: number;
+  readonly probeSliceBytes: number;
+  readonly probeMinBytes: number;
+  readonly readSegmentFields: number;
+  readonly zeroFillFd: number;
+}
+
+/** native/format-export.c: the addon's format and encoders, for src/workers/native-contract.ts. */
+export interface NativeFormatCheck {
+  readonly nativeFormat?: NativeFormat;
+  /** seal-batch.c's frame header encoder (FRAME_HEADER_SIZE bytes). */
+  readonly frameHeader?: (
+    identity: Uint8Array,
+    codec: number,
+    nonce: Uint8Array | null,
+    rawLength: number,
+    payload: Uint8Array,
+  ) => Uint8Array;
+  /** seal-batch.c's GCM additional data (core/blob.ts blobAad). */
+  readonly blobAad?: (identity: Uint8Array, codec: number, rawLength: number) => Uint8Array;
+}
+
+interface OwnAddon extends NativeFormatCheck {
   /** Absent on a CPU without SSE4.2. */
   readonly crc32c?: Crc32c;
   readonly gcmSealInto?: GcmSealInto;
   readonly gcmOpenInto?: GcmOpenInto;
-  /** These three: x86-64 with SSE4.2 only. */
+  /** These three and NativeFormatCheck's: x86-64 with SSE4.2 only. */
   readonly sealBatch?: SealBatch;
   readonly computePool?: (threads: number) => ComputePoolHandle;
   /** After every batch on the pool finished: stops its threads. */
