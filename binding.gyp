@@ -1,11 +1,8 @@
 {
-  "variables": {
-    "lz4_lib": "<!(node -p \"require('path').join(require('path').dirname(require.resolve('lz4')), '..', 'deps', 'lz4', 'lib')\")"
-  },
   "targets": [
     {
       "target_name": "datamover_native",
-      "sources": ["native/crc32c.c", "native/aes-gcm.c"],
+      "sources": ["native/addon.c", "native/crc32c.c", "native/aes-gcm.c"],
       "cflags": ["-O3"],
       "defines": ["NAPI_VERSION=8"],
       "conditions": [
@@ -14,8 +11,9 @@
           {
             "sources": [
               "native/seal-batch.c",
+              "native/format-export.c",
               "native/compute-pool.c",
-              "native/lz4-lib.c",
+              "native/vendor/lz4/lz4.c",
               "native/vendor/blake3/blake3.c",
               "native/vendor/blake3/blake3_dispatch.c",
               "native/vendor/blake3/blake3_portable.c",
@@ -24,7 +22,7 @@
               "native/vendor/blake3/blake3_avx2_x86-64_unix.S",
               "native/vendor/blake3/blake3_avx512_x86-64_unix.S"
             ],
-            "include_dirs": ["<(lz4_lib)"],
+            "include_dirs": ["native/vendor/lz4"],
             "cflags": ["-fvisibility=hidden"]
           }
         ]

@@ -3,7 +3,7 @@
  *   node --import tsx bench/pool-throughput.ts [--total-mib 512] [--threads 1,2] [--batch 1,2,4,8]
  *
  * Unique mixed guest-like data, 1 MiB blocks, `optimal` (LZ4) + AES-256-GCM, keyed identities,
- * buffers recycled through a BufferRing. The main thread copies each block into its slot (standing
+ * buffers recycled through a SlotRing (slot-ring.ts). The main thread copies each block into its slot (standing
  * in for the disk read), assigns nonces, submits `hashAndSeal` batches and honours backpressure.
  * Right after each pool run the single-core speeds of identity hash, LZ4 and GCM are measured on the
  * same bytes, and floor = threads ÷ Σ(1/speed) (all speeds in raw bytes per second; GCM runs on the
@@ -15,12 +15,13 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { NONCE_BYTES } from '../src/core/blob.js';
-import { BufferRing, type BlockSlot } from '../src/workers/buffer-ring.js';
+import type { BlockSlot } from '../src/workers/block-slot.js';
 import { nonceFromCounter, sealInto } from '../src/compute/cipher/aes-gcm.js';
 import { compressTransient } from '../src/compute/codecs/block-codec.js';
 import { blockIdentity } from '../src/compute/identity.js';
 import { BlockPool } from '../src/workers/pool.js';
 import { makeBlock } from '../src/workers/sample-data.js';
+import { SlotRing } from './slot-ring.js';
 
 const MIB = 1024 * 1024;
 const BLOCK = MIB;
@@ -93,12 +94,12 @@ async function runPool(threads: number, batch: number): Promise<RunResult> {
   const startRss = process.memoryUsage.rss();
   const pool = new BlockPool({ threads, batchSize: batch });
   // Warm the threads (startup, JIT) outside the timed part.
-  const warm = new BufferRing(threads, BLOCK);
+  const warm = new SlotRing(threads, BLOCK);
   const warmSlots = Array.from({ length: threads }, () => warm.acquire()!);
   warmSlots.forEach((s, i) => (s.data.set(sources[i]!), (s.length = BLOCK)));
   await Promise.all(warmSlots.map((s) => pool.submit({ op: 'hash', slots: [s] })));
 
-  const ring = new BufferRing((pool.maxInFlight + 1) * batch, BLOCK);
+  const ring = new SlotRing((pool.maxInFlight + 1) * batch, BLOCK);
   let peakRss = process.memoryUsage.rss();
   const cpu0 = process.cpuUsage();
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 20);

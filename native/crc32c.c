@@ -12,8 +12,7 @@
  * Exports crc32c(data: Uint8Array, seed = 0) -> number, with the same seed semantics as
  * @node-rs/crc32 (crc32c(b, crc32c(a)) === crc32c(a || b)); not on a CPU without SSE4.2, where the
  * caller keeps its portable implementation.
- * The addon's other exports: gcmSealInto and gcmOpenInto (aes-gcm.c) and, on x86-64 with SSE4.2,
- * sealBatch (seal-batch.c).
+ * Registered by addon.c, which calls dm_crc32c_init first.
  */
 #include <string.h>
 #include "addon.h"
@@ -98,10 +97,15 @@ static uint32_t crc32c_hw(uint32_t seed, const uint8_t *p, size_t n) {
   return ~raw_serial(crc, p, n);
 }
 
+void dm_crc32c_init(void) {
+  build_zeros(zeros_long, LONG_BYTES);
+  build_zeros(zeros_short, SHORT_BYTES);
+}
+
 /* For seal-batch.c (same CPU check: only registered where SSE4.2 runs). */
 uint32_t dm_crc32c(uint32_t seed, const uint8_t *p, size_t n) { return crc32c_hw(seed, p, n); }
 
-static napi_value js_crc32c(napi_env env, napi_callback_info info) {
+napi_value dm_crc32c_js(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   uint8_t *data = NULL;
@@ -123,32 +127,3 @@ static napi_value js_crc32c(napi_env env, napi_callback_info info) {
 }
 #endif
 
-
-static napi_value init(napi_env env, napi_value exports) {
-  napi_value gcm;
-  napi_create_function(env, "gcmSealInto", NAPI_AUTO_LENGTH, dm_gcm_seal_into, NULL, &gcm);
-  napi_set_named_property(env, exports, "gcmSealInto", gcm);
-  napi_value gcm_open;
-  napi_create_function(env, "gcmOpenInto", NAPI_AUTO_LENGTH, dm_gcm_open_into, NULL, &gcm_open);
-  napi_set_named_property(env, exports, "gcmOpenInto", gcm_open);
-#if HAVE_X86
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("sse4.2")) {
-    build_zeros(zeros_long, LONG_BYTES);
-    build_zeros(zeros_short, SHORT_BYTES);
-    napi_value fn;
-    napi_create_function(env, "crc32c", NAPI_AUTO_LENGTH, js_crc32c, NULL, &fn);
-    napi_set_named_property(env, exports, "crc32c", fn);
-    napi_value seal;
-    napi_create_function(env, "sealBatch", NAPI_AUTO_LENGTH, dm_seal_batch, NULL, &seal);
-    napi_set_named_property(env, exports, "sealBatch", seal);
-    napi_create_function(env, "computePool", NAPI_AUTO_LENGTH, dm_compute_pool_new, NULL, &seal);
-    napi_set_named_property(env, exports, "computePool", seal);
-    napi_create_function(env, "closeComputePool", NAPI_AUTO_LENGTH, dm_compute_pool_close, NULL, &seal);
-    napi_set_named_property(env, exports, "closeComputePool", seal);
-  }
-#endif
-  return exports;
-}
-
-NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

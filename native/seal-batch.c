@@ -8,43 +8,36 @@
  * on a compute thread: the read map's preads, the zero check, BLAKE3 (keyed when the repository is
  * encrypted), the known-identity hint, LZ4 with the early-abort probe, AES-256-GCM, the payload
  * CRC-32C and the frame header. The bytes and their layout are exactly those of the worker path
- * (src/workers/block-worker.ts, seal.ts, codecs/, repository/format/frame.ts); the tests hold
+ * (src/workers/block-worker.ts, src/compute/seal.ts and codecs/, src/format/frame.ts); the tests hold
  * both paths to the same frames.
  *
- * sealBatch(pool, op, level, identityKey|null, blobKey|null, data[], lengths, identities, nonces|null,
- *           reads[]|null, known|null, codecs, payloadLengths, frameHeaders, zero, knownOut,
- *           stats, done)
- *   pool: a computePool handle. op: 0 hash, 1 seal (identities given), 2 hashAndSeal. level: 0 none, 2 LZ4 (optimal).
- *   data[i]: the block buffer, sealed in place (payload at its start); it must stay untouched by
- *   JavaScript until `done` runs, as with a buffer moved to a worker.
- *   reads[i]: a read map (src/core/read-map.ts) or null. known: an Int32Array over an
- *   IdentityFilter's SharedArrayBuffer (src/core/identity-filter.ts).
- *   stats (Float64Array of 8): out [bytesRead, readMs, failed block, errno, fd, file offset,
- *   started, ended] (the last two CLOCK_MONOTONIC ms, process.hrtime's clock).
- *   done(status): 0 ok, 1 read failed with errno, 2 file ended early, 3 OpenSSL failed, 4 a read
- *   map segment lies outside its block buffer.
+ * sealBatch(pool, batch, done)
+ *   pool: a computePool handle.
+ *   batch: one object, typed as SealBatchOptions in src/core/native.ts (the field names below):
+ *     op: 0 hash, 1 seal (identities given), 2 hashAndSeal. level: 0 none, 2 LZ4 (optimal).
+ *     identityKey, blobKey: 32 bytes or absent. data[i]: the block buffer, sealed in place (payload
+ *     at its start); it must stay untouched by JavaScript until `done` runs, as with a buffer moved
+ *     to a worker. lengths: Uint32Array. identities: n x 32 bytes (in for seal, out otherwise).
+ *     nonces: n x 12 bytes when encrypted. reads[i]: a read map (src/core/read-map.ts) or null;
+ *     reads absent for none. known: an Int32Array over an IdentityFilter's SharedArrayBuffer
+ *     (src/core/identity-filter.ts) or absent. Outputs: codecs, payloadLengths, frameHeaders
+ *     (n x FRAME_BYTES), zero, knownOut.
+ *   done(status, stats): status 0 ok, 1 read failed with errno, 2 file ended early, 3 OpenSSL
+ *   failed, 4 a read map segment lies outside its block buffer; stats an object with the fields
+ *   of struct batch_stats by their JavaScript names (SealBatchStats): bytesRead, readMs,
+ *   failedBlock, errno, fd, offset, startedMs, endedMs (the last two CLOCK_MONOTONIC ms,
+ *   process.hrtime's clock).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include "lz4.h"
 #include "compute-pool.h"
+#include "format.h"
 #include "vendor/blake3/blake3.h"
-
-#define ID_BYTES 32
-#define NONCE_BYTES 12
-#define TAG_BYTES 16
-#define FRAME_BYTES 72
-#define FRAME_MAGIC 0x46424d44u
-#define PREFIX_BYTES 4
-#define PROBE_SLICE (16 * 1024)
-#define PROBE_MIN (8 * PROBE_SLICE)
-#define SEGMENT_FIELDS 4
-#define ZERO_FILL_FD (-1)
-#define CODEC_NONE 0
-#define CODEC_LZ4 2
 
 enum { OK = 0, READ_ERRNO = 1, READ_SHORT = 2, CRYPTO_FAILED = 3, BAD_MAP = 4 };
 
@@ -54,6 +47,28 @@ struct block {
   uint32_t length;
   const double *reads;
   size_t read_fields;
+};
+
+/* What a batch reports to `done`, each field under its JavaScript name (stat_names below). */
+struct batch_stats {
+  double bytes_read, read_ms; /* bytes the read maps read, and the time in their preads */
+  double failed_block;        /* the block a failed batch stopped at */
+  double err, fd, offset;     /* a failed read: errno (0: the file ended), file descriptor, offset */
+  double started_ms, ended_ms; /* the batch on its compute thread (CLOCK_MONOTONIC ms) */
+};
+
+static const struct {
+  const char *name;
+  size_t at;
+} stat_names[] = {
+    {"bytesRead", offsetof(struct batch_stats, bytes_read)},
+    {"readMs", offsetof(struct batch_stats, read_ms)},
+    {"failedBlock", offsetof(struct batch_stats, failed_block)},
+    {"errno", offsetof(struct batch_stats, err)},
+    {"fd", offsetof(struct batch_stats, fd)},
+    {"offset", offsetof(struct batch_stats, offset)},
+    {"startedMs", offsetof(struct batch_stats, started_ms)},
+    {"endedMs", offsetof(struct batch_stats, ended_ms)},
 };
 
 struct batch {
@@ -68,7 +83,7 @@ struct batch {
   const int32_t *known;
   uint32_t known_mask;
   uint32_t *payload_lengths;
-  double *stats;
+  struct batch_stats stats;
   int status;
 };
 
@@ -108,10 +123,10 @@ static double run_reads(struct batch *b, uint32_t i) {
       if (r < 0 && errno == EINTR) continue;
       if (r <= 0) {
         b->status = r < 0 ? READ_ERRNO : READ_SHORT;
-        b->stats[2] = i;
-        b->stats[3] = r < 0 ? errno : 0;
-        b->stats[4] = fd;
-        b->stats[5] = at + done;
+        b->stats.failed_block = i;
+        b->stats.err = r < 0 ? errno : 0;
+        b->stats.fd = fd;
+        b->stats.offset = at + done;
         return -1;
       }
       done += (size_t)r;
@@ -170,19 +185,26 @@ static int probe_incompressible(const uint8_t *src, size_t n, uint8_t *tmp) {
   return 1;
 }
 
-/* repository/format/frame.ts encodeFrameHeaderInto. */
-static void frame_header(uint8_t *h, const uint8_t *id, int codec, const uint8_t *nonce, uint32_t raw,
-                         const uint8_t *payload, uint32_t stored) {
+/* core/blob.ts blobAad: what GCM authenticates besides the payload. */
+void dm_blob_aad(uint8_t *aad, const uint8_t *id, int codec, uint32_t raw) {
+  memcpy(aad, id, ID_BYTES);
+  aad[ID_BYTES] = (uint8_t)codec;
+  put32(aad + ID_BYTES + 1, raw);
+}
+
+/* src/format/frame.ts encodeFrameHeaderInto. */
+void dm_frame_header(uint8_t *h, const uint8_t *id, int codec, const uint8_t *nonce, uint32_t raw,
+                     const uint8_t *payload, uint32_t stored) {
   memset(h, 0, FRAME_BYTES);
-  put32(h, FRAME_MAGIC);
-  h[4] = (uint8_t)codec;
-  h[5] = nonce ? 1 : 0;
-  put32(h + 8, raw);
-  put32(h + 12, stored);
-  memcpy(h + 16, id, ID_BYTES);
-  if (nonce) memcpy(h + 48, nonce, NONCE_BYTES);
-  put32(h + 64, dm_crc32c(dm_crc32c(0, h, 64), payload, stored));
-  put32(h + 68, dm_crc32c(0, h, 68));
+  put32(h + AT_MAGIC, FRAME_MAGIC);
+  h[AT_CODEC] = (uint8_t)codec;
+  h[AT_FLAGS] = nonce ? FLAG_ENCRYPTED : 0;
+  put32(h + AT_RAW_LENGTH, raw);
+  put32(h + AT_STORED_LENGTH, stored);
+  memcpy(h + AT_IDENTITY, id, ID_BYTES);
+  if (nonce) memcpy(h + AT_NONCE, nonce, NONCE_BYTES);
+  put32(h + AT_FRAME_CRC, dm_crc32c(dm_crc32c(0, h, AT_FRAME_CRC), payload, stored));
+  put32(h + AT_HEADER_CRC, dm_crc32c(0, h, AT_HEADER_CRC));
 }
 
 /* Compresses (and encrypts) block i in place; 0 when OpenSSL failed. */
@@ -207,10 +229,8 @@ static int seal_block(struct batch *b, uint32_t i, const uint8_t *id) {
   const uint8_t *nonce = b->encrypted ? b->nonces + (size_t)i * NONCE_BYTES : NULL;
   size_t stored = plain_len;
   if (nonce) {
-    uint8_t aad[ID_BYTES + 5];
-    memcpy(aad, id, ID_BYTES);
-    aad[ID_BYTES] = (uint8_t)codec;
-    put32(aad + ID_BYTES + 1, (uint32_t)n);
+    uint8_t aad[AAD_BYTES];
+    dm_blob_aad(aad, id, codec, (uint32_t)n);
     if (!dm_gcm_seal(b->blob_key, nonce, aad, sizeof aad, plain, plain_len, k->data)) return 0;
     stored += TAG_BYTES;
   } else if (plain != k->data) {
@@ -218,7 +238,7 @@ static int seal_block(struct batch *b, uint32_t i, const uint8_t *id) {
   }
   b->codecs[i] = (uint8_t)codec;
   b->payload_lengths[i] = (uint32_t)stored;
-  frame_header(b->frame_headers + (size_t)i * FRAME_BYTES, id, codec, nonce, (uint32_t)n, k->data,
+  dm_frame_header(b->frame_headers + (size_t)i * FRAME_BYTES, id, codec, nonce, (uint32_t)n, k->data,
                (uint32_t)stored);
   return 1;
 }
@@ -233,12 +253,12 @@ static void run_batch(struct batch *b) {
       if (got < 0) {
         if (got == -2) {
           b->status = BAD_MAP;
-          b->stats[2] = i;
+          b->stats.failed_block = i;
         }
         return;
       }
-      b->stats[0] += got;
-      b->stats[1] += now_ms() - t;
+      b->stats.bytes_read += got;
+      b->stats.read_ms += now_ms() - t;
       if (all_zero(k->data, k->length)) {
         b->zero[i] = 1;
         continue;
@@ -261,32 +281,44 @@ static void run_batch(struct batch *b) {
     }
     if (!seal_block(b, i, id)) {
       b->status = CRYPTO_FAILED;
-      b->stats[2] = i;
+      b->stats.failed_block = i;
     }
   }
 }
 
 static void execute(struct dm_job *job) {
   struct batch *b = (struct batch *)job;
-  b->stats[6] = now_ms();
+  b->stats.started_ms = now_ms();
   run_batch(b);
-  b->stats[7] = now_ms();
+  b->stats.ended_ms = now_ms();
+}
+
+static napi_value stats_object(napi_env env, const struct batch_stats *stats) {
+  napi_value o, v;
+  napi_create_object(env, &o);
+  for (size_t f = 0; f < sizeof stat_names / sizeof stat_names[0]; f++) {
+    napi_create_double(env, *(const double *)((const char *)stats + stat_names[f].at), &v);
+    napi_set_named_property(env, o, stat_names[f].name, v);
+  }
+  return o;
 }
 
 static void complete(napi_env env, struct dm_job *job) {
   struct batch *b = (struct batch *)job;
-  napi_value done = NULL, global, arg;
+  napi_value done = NULL, global, args[2];
   if (env != NULL) {
     napi_get_reference_value(env, b->done, &done);
     napi_delete_reference(env, b->done);
   }
   free(b->blocks);
-  int status = b->status;
+  if (done != NULL) {
+    napi_create_int32(env, b->status, &args[0]);
+    args[1] = stats_object(env, &b->stats);
+  }
   free(b);
   if (done == NULL) return;
   napi_get_global(env, &global);
-  napi_create_int32(env, status, &arg);
-  napi_call_function(env, global, done, 1, &arg, NULL);
+  napi_call_function(env, global, done, 2, args, NULL);
 }
 
 static int key_of(napi_env env, napi_value v, uint8_t out[32], int *present) {
@@ -300,10 +332,22 @@ static int key_of(napi_env env, napi_value v, uint8_t out[32], int *present) {
   return 1;
 }
 
-/* Reads the per-block arguments (data[], lengths, reads[]) into b->blocks. */
-static int blocks_of(napi_env env, struct batch *b, napi_value data, napi_value lengths, napi_value reads) {
+/* batch[name], or undefined when absent. */
+static napi_value field(napi_env env, napi_value batch, const char *name) {
+  napi_value v = NULL;
+  if (napi_get_named_property(env, batch, name, &v) != napi_ok) return NULL;
+  return v;
+}
+
+/* Reads the per-block fields (data[], lengths, reads[]) into b->blocks. */
+static int blocks_of(napi_env env, struct batch *b, napi_value batch) {
+  napi_value data = field(env, batch, "data"), lengths = field(env, batch, "lengths"),
+             reads = field(env, batch, "reads");
   uint32_t *lens;
   size_t nlens;
+  bool is_array = false;
+  if (data == NULL || lengths == NULL || reads == NULL) return 0;
+  if (napi_is_array(env, data, &is_array) != napi_ok || !is_array) return 0;
   if (napi_get_array_length(env, data, &b->n) != napi_ok || b->n == 0) return 0;
   if (!typed_of(env, lengths, napi_uint32_array, (void **)&lens, &nlens) || nlens != b->n) return 0;
   int has_reads = !is_null(env, reads);
@@ -321,56 +365,72 @@ static int blocks_of(napi_env env, struct batch *b, napi_value data, napi_value 
   return 1;
 }
 
-/* A typed array of type `want` with exactly `count` elements. */
-static int sized(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t count) {
+/* batch[name]: a typed array of type `want` with exactly `count` elements. */
+static int sized(napi_env env, napi_value batch, const char *name, napi_typedarray_type want, void **data,
+                 size_t count) {
   size_t len;
-  return typed_of(env, v, want, data, &len) && len == count;
+  napi_value v = field(env, batch, name);
+  return v != NULL && typed_of(env, v, want, data, &len) && len == count;
 }
 
-static int outputs_of(napi_env env, struct batch *b, napi_value *argv) {
+static int outputs_of(napi_env env, struct batch *b, napi_value batch) {
   size_t n = b->n, words;
   void *known = NULL;
-  int ok = sized(env, argv[6], napi_uint8_array, (void **)&b->identities, n * ID_BYTES) &&
-           sized(env, argv[10], napi_uint8_array, (void **)&b->codecs, n) &&
-           sized(env, argv[11], napi_uint32_array, (void **)&b->payload_lengths, n) &&
-           sized(env, argv[12], napi_uint8_array, (void **)&b->frame_headers, n * FRAME_BYTES) &&
-           sized(env, argv[13], napi_uint8_array, (void **)&b->zero, n) &&
-           sized(env, argv[14], napi_uint8_array, (void **)&b->known_out, n) &&
-           sized(env, argv[15], napi_float64_array, (void **)&b->stats, 8) &&
-           (!b->encrypted || sized(env, argv[7], napi_uint8_array, (void **)&b->nonces, n * NONCE_BYTES));
-  if (!ok || is_null(env, argv[9])) return ok;
-  if (!typed_of(env, argv[9], napi_int32_array, &known, &words) || words < 4 || (words & (words - 1)) != 0) return 0;
+  int ok = sized(env, batch, "identities", napi_uint8_array, (void **)&b->identities, n * ID_BYTES) &&
+           sized(env, batch, "codecs", napi_uint8_array, (void **)&b->codecs, n) &&
+           sized(env, batch, "payloadLengths", napi_uint32_array, (void **)&b->payload_lengths, n) &&
+           sized(env, batch, "frameHeaders", napi_uint8_array, (void **)&b->frame_headers, n * FRAME_BYTES) &&
+           sized(env, batch, "zero", napi_uint8_array, (void **)&b->zero, n) &&
+           sized(env, batch, "knownOut", napi_uint8_array, (void **)&b->known_out, n) &&
+           (!b->encrypted || sized(env, batch, "nonces", napi_uint8_array, (void **)&b->nonces, n * NONCE_BYTES));
+  napi_value set = field(env, batch, "known");
+  if (!ok || set == NULL || is_null(env, set)) return ok && set != NULL;
+  if (!typed_of(env, set, napi_int32_array, &known, &words) || words < 4 || (words & (words - 1)) != 0) return 0;
   b->known = known;
   b->known_mask = (uint32_t)(words / 4 - 1);
   return 1;
 }
 
+static int int_field(napi_env env, napi_value batch, const char *name, int32_t *out) {
+  napi_value v = field(env, batch, name);
+  return v != NULL && napi_get_value_int32(env, v, out) == napi_ok;
+}
+
+static int key_field(napi_env env, napi_value batch, const char *name, uint8_t out[32], int *present) {
+  napi_value v = field(env, batch, name);
+  return v != NULL && key_of(env, v, out, present);
+}
+
 napi_value dm_seal_batch(napi_env env, napi_callback_info info) {
-  size_t argc = 18;
-  napi_value all[18];
-  napi_value *argv = all + 1; /* all[0] is the pool */
+  size_t argc = 3;
+  napi_value argv[3]; /* pool, batch, done */
+  napi_valuetype batch_type = napi_undefined;
   int32_t op, level;
   struct batch *b = calloc(1, sizeof(struct batch));
   if (b == NULL) return fail(env, "sealBatch: out of memory");
-  int ok = napi_get_cb_info(env, info, &argc, all, NULL, NULL) == napi_ok && argc == 18 &&
-           napi_get_value_int32(env, argv[0], &op) == napi_ok && op >= 0 && op <= 2 &&
-           napi_get_value_int32(env, argv[1], &level) == napi_ok && (level == CODEC_NONE || level == CODEC_LZ4) &&
-           key_of(env, argv[2], b->identity_key, &b->keyed) && key_of(env, argv[3], b->blob_key, &b->encrypted);
+  int ok = napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc == 3 &&
+           napi_typeof(env, argv[1], &batch_type) == napi_ok && batch_type == napi_object &&
+           int_field(env, argv[1], "op", &op) && op >= 0 && op <= 2 && int_field(env, argv[1], "level", &level) &&
+           (level == CODEC_NONE || level == CODEC_LZ4) &&
+           key_field(env, argv[1], "identityKey", b->identity_key, &b->keyed) &&
+           key_field(env, argv[1], "blobKey", b->blob_key, &b->encrypted);
   if (ok) {
     b->op = op;
     b->level = level;
     b->encrypted = b->encrypted && op != 0;
-    ok = blocks_of(env, b, argv[4], argv[5], argv[8]) && outputs_of(env, b, argv);
+    ok = blocks_of(env, b, argv[1]) && outputs_of(env, b, argv[1]);
   }
-  ok = ok && napi_create_reference(env, argv[16], 1, &b->done) == napi_ok;
+  napi_valuetype done_type = napi_undefined;
+  ok = ok && napi_typeof(env, argv[2], &done_type) == napi_ok && done_type == napi_function &&
+       napi_create_reference(env, argv[2], 1, &b->done) == napi_ok;
   if (!ok) {
     free(b->blocks);
     free(b);
-    return fail(env, "sealBatch: arguments do not match the batch layout (src/workers/native-pool.ts)");
+    return fail(env, "sealBatch: the batch does not match SealBatchOptions (src/core/native.ts)");
   }
   b->job.run = execute;
   b->job.finish = complete;
-  if (!dm_compute_pool_submit(env, all[0], &b->job)) {
+  if (!dm_compute_pool_submit(env, argv[0], &b->job)) {
     napi_delete_reference(env, b->done);
     free(b->blocks);
     free(b);

@@ -71,34 +71,101 @@ export type GcmOpenInto = (
 /** native/compute-pool.c: a set of compute threads (an opaque handle). */
 export type ComputePoolHandle = { readonly __computePool: unique symbol };
 
-/** native/seal-batch.c: a backup batch on a compute pool; the layout is src/workers/native-pool.ts's. */
+/**
+ * native/seal-batch.c's batch: n blocks in, their identities, payloads (in place) and frame headers
+ * out. The field names are the ones the C reads; the layout is src/workers/native-pool.ts's.
+ */
+export interface SealBatchOptions {
+  /** 0 hash, 1 seal (identities given), 2 hashAndSeal. */
+  readonly op: number;
+  /** The codec id to compress with: 0 none, 2 LZ4. */
+  readonly level: number;
+  readonly identityKey?: Uint8Array | undefined;
+  readonly blobKey?: Uint8Array | undefined;
+  /** Each block's buffer (capacity for its payload and tag), sealed in place. */
+  readonly data: Uint8Array[];
+  readonly lengths: Uint32Array;
+  /** n × 32 bytes: given for op seal, written otherwise. */
+  readonly identities: Uint8Array;
+  /** n × 12 bytes when a blobKey is given. */
+  readonly nonces?: Uint8Array | undefined;
+  /** Each block's read map (src/core/read-map.ts), or null for a block already in its buffer. */
+  readonly reads?: (Float64Array | null)[] | undefined;
+  /** An IdentityFilter's table (src/core/identity-filter.ts): blocks found there are not sealed. */
+  readonly known?: Int32Array | undefined;
+  readonly codecs: Uint8Array;
+  readonly payloadLengths: Uint32Array;
+  /** n × FRAME_HEADER_SIZE bytes. */
+  readonly frameHeaders: Uint8Array;
+  /** 1 where a block read all zero (not hashed or sealed). */
+  readonly zero: Uint8Array;
+  /** 1 where a block's identity was in `known` (not sealed). */
+  readonly knownOut: Uint8Array;
+}
+
+/** What a batch reports when it finished (native/seal-batch.c struct batch_stats). */
+export interface SealBatchStats {
+  /** Bytes the read maps read, and the milliseconds spent in their preads. */
+  readonly bytesRead: number;
+  readonly readMs: number;
+  /** A failed batch: the block it stopped at; a failed read: its errno (0: the file ended), fd and offset. */
+  readonly failedBlock: number;
+  readonly errno: number;
+  readonly fd: number;
+  readonly offset: number;
+  /** The batch on its compute thread, in process.hrtime's clock (ms). */
+  readonly startedMs: number;
+  readonly endedMs: number;
+}
+
+/**
+ * native/seal-batch.c: runs a batch on a compute pool; `done` gets the status (0 ok, 1 read errno,
+ * 2 file ended early, 3 OpenSSL failed, 4 read map outside its buffer) and the stats.
+ */
 export type SealBatch = (
   pool: ComputePoolHandle,
-  op: number,
-  level: number,
-  identityKey: Uint8Array | null,
-  blobKey: Uint8Array | null,
-  data: Uint8Array[],
-  lengths: Uint32Array,
-  identities: Uint8Array,
-  nonces: Uint8Array | null,
-  reads: (Float64Array | null)[] | null,
-  known: Int32Array | null,
-  codecs: Uint8Array,
-  payloadLengths: Uint32Array,
-  frameHeaders: Uint8Array,
-  zero: Uint8Array,
-  knownOut: Uint8Array,
-  stats: Float64Array,
-  done: (status: number) => void,
+  batch: SealBatchOptions,
+  done: (status: number, stats: SealBatchStats) => void,
 ) => void;
 
-interface OwnAddon {
+/** native/format.h: the frozen format numbers the addon's C code was compiled with. */
+export interface NativeFormat {
+  readonly identityBytes: number;
+  readonly nonceBytes: number;
+  readonly tagBytes: number;
+  readonly frameHeaderBytes: number;
+  readonly frameMagic: number;
+  readonly flagEncrypted: number;
+  readonly codecNone: number;
+  readonly codecLz4: number;
+  readonly lz4PrefixBytes: number;
+  readonly probeSliceBytes: number;
+  readonly probeMinBytes: number;
+  readonly readSegmentFields: number;
+  readonly zeroFillFd: number;
+}
+
+/** native/format-export.c: the addon's format and encoders, for src/workers/native-contract.ts. */
+export interface NativeFormatCheck {
+  readonly nativeFormat?: NativeFormat;
+  /** seal-batch.c's frame header encoder (FRAME_HEADER_SIZE bytes). */
+  readonly frameHeader?: (
+    identity: Uint8Array,
+    codec: number,
+    nonce: Uint8Array | null,
+    rawLength: number,
+    payload: Uint8Array,
+  ) => Uint8Array;
+  /** seal-batch.c's GCM additional data (core/blob.ts blobAad). */
+  readonly blobAad?: (identity: Uint8Array, codec: number, rawLength: number) => Uint8Array;
+}
+
+interface OwnAddon extends NativeFormatCheck {
   /** Absent on a CPU without SSE4.2. */
   readonly crc32c?: Crc32c;
   readonly gcmSealInto?: GcmSealInto;
   readonly gcmOpenInto?: GcmOpenInto;
-  /** These three: x86-64 with SSE4.2 only. */
+  /** These three and NativeFormatCheck's: x86-64 with SSE4.2 only. */
   readonly sealBatch?: SealBatch;
   readonly computePool?: (threads: number) => ComputePoolHandle;
   /** After every batch on the pool finished: stops its threads. */
@@ -111,7 +178,7 @@ const ADDON = join('build', 'Release', 'datamover_native.node');
 let addon: OwnAddon | null | undefined;
 
 /**
- * This package's own addon (native/crc32c.c and aes-gcm.c, built by `npm ci` / `npm install` with
+ * This package's own addon (native/, entry native/addon.c; built by `npm ci` / `npm install` with
  * node-gyp), or undefined when it was not built; looked for once per thread, so hot paths may call
  * this per block. src/core/ and dist/chunks/ both sit two folders below the package root; from
  * elsewhere (a bench's build folder) the root is found by self-reference, which costs a

@@ -62,11 +62,11 @@ export class BlockProcessor extends Writable {
   override _write(item: StreamItem, _enc: BufferEncoding, callback: (err?: Error | null) => void): void {
     if (this.#error) return callback(this.#error);
     try {
-      const net = this.o.clocks.network;
+      const handover = this.o.clocks.handover;
       if (item.kind === 'read') {
         this.counters.readBytes += item.bytesRead;
         this.#onBlock(item.index, item.buffer, item.length, item.reads);
-      } else net.time(() => this.#onRun(item.kind, item.first, item.count));
+      } else handover.time(() => this.#onRun(item.kind, item.first, item.count));
       if (this.#batch.length >= this.o.batchSize || (this.#batch.length > 0 && this.o.ring.waiting > 0))
         this.#dispatch();
     } catch (err) {
@@ -115,11 +115,11 @@ export class BlockProcessor extends Writable {
       this.#batch.push({ index, buffer, length, reads });
       return;
     }
-    const zero = this.o.clocks.proxy.time(() => isAllZero(buffer.subarray(0, length)));
+    const zero = this.o.clocks.compute.time(() => isAllZero(buffer.subarray(0, length)));
     if (zero) return this.#zeroBlock(index, buffer, length);
     const job: BlockJob = { index, buffer, length };
     if (this.o.hashPlacement === 'main') {
-      const id = this.o.clocks.proxy.time(() =>
+      const id = this.o.clocks.compute.time(() =>
         blockIdentity(buffer.subarray(0, length), this.o.target.keys.identityKey),
       );
       if (this.#dedup(job, id)) return;
@@ -140,7 +140,7 @@ export class BlockProcessor extends Writable {
   #engineRead(r: Omit<EngineResult<unknown>, 'jobs' | 'computeMs'>): void {
     if (r.bytesRead === 0 && r.zeroJobs.length === 0) return;
     this.counters.readBytes += r.bytesRead;
-    this.o.clocks.source.add(r.readMs / this.o.engine.computeThreads);
+    this.o.clocks.sourceRead.add(r.readMs / this.o.engine.computeThreads);
     for (const z of r.zeroJobs) this.#zeroBlock(z.index, z.buffer, z.length);
   }
 
@@ -182,23 +182,23 @@ export class BlockProcessor extends Writable {
 
   async #hashThenSeal(batch: BlockJob[]): Promise<void> {
     const hashed = await this.o.engine.hash(batch, this.o.readPaths);
-    this.o.clocks.proxy.add(hashed.computeMs);
+    this.o.clocks.compute.add(hashed.computeMs);
     this.#engineRead(hashed);
-    const fresh = this.o.clocks.network.time(() => this.#unknown(hashed.jobs));
+    const fresh = this.o.clocks.handover.time(() => this.#unknown(hashed.jobs));
     if (fresh.length > 0) await this.#seal(fresh);
   }
 
   async #seal(batch: BlockJob[]): Promise<void> {
-    this.o.clocks.network.time(() => {
+    this.o.clocks.handover.time(() => {
       for (const j of batch) {
         const nonce = this.o.target.keys.nextNonce();
         if (nonce) j.nonce = nonce;
       }
     });
     const result = await this.o.engine.seal(batch, this.o.readPaths);
-    this.o.clocks.proxy.add(result.computeMs);
+    this.o.clocks.compute.add(result.computeMs);
     this.#engineRead(result);
-    const again = this.o.clocks.network.time(() => {
+    const again = this.o.clocks.handover.time(() => {
       for (const s of result.jobs) this.#store(s);
       // The threads found these in the identity set: duplicates, unless the writer lacks one (the
       // set is only a hint), which is sealed now with its identity.
@@ -222,8 +222,8 @@ export class BlockProcessor extends Writable {
     this.counters.storedRawBytes += sealed.rawLength;
     this.#placement.saw(false);
     this.counters.transferredBytes += sealed.payload.length;
-    const target = this.o.clocks.target;
-    target.begin();
+    const writer = this.o.clocks.writer;
+    writer.begin();
     const write = this.o.target.putBlob(index, sealed);
     this.o.known?.add(sealed.identity);
     this.#writes.add(write);
@@ -233,7 +233,7 @@ export class BlockProcessor extends Writable {
         (err: unknown) => this.#fail(err),
       )
       .finally(() => {
-        target.end();
+        writer.end();
         this.#writes.delete(write);
         this.o.ring.release(buffer);
         this.#wake();

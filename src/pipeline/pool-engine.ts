@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { IDENTITY_BYTES, NONCE_BYTES } from '../core/blob.js';
 import type { BatchResult, BlockCompute } from '../workers/pool.js';
-import type { BlockSlot } from '../workers/buffer-ring.js';
+import type { BlockSlot } from '../workers/block-slot.js';
 import type {
   BlockJob,
   EngineResult,

@@ -68,7 +68,10 @@ export interface PipelineResult {
   readonly bottleneck: Bottleneck;
   /** Data-transfer time of this disk (first read to last write). */
   readonly durationMs: number;
-  /** Busy ms per stage; proxy = process CPU ms; compute = engine time (round trips for a pool). */
+  /**
+   * Busy ms per stage under the bottleneck's keys (stats.ts bottleneckOf): source = sourceRead,
+   * proxy = process CPU ms, compute = the compute clock, network = handover, target = writer.
+   */
   readonly busyMs: {
     readonly source: number;
     readonly proxy: number;
@@ -106,7 +109,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     o.source,
     o.plan,
     ring,
-    clocks.source,
+    clocks.sourceRead,
     o.tuning.readAhead,
     o.tuning.readConcurrency ?? 1,
     mapper,
@@ -145,11 +148,11 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     bottleneck: bottleneckOf(clocks, durationMs, cpuMs, availableParallelism()),
     durationMs,
     busyMs: {
-      source: clocks.source.busyMs,
+      source: clocks.sourceRead.busyMs,
       proxy: cpuMs,
-      compute: clocks.proxy.busyMs,
-      network: clocks.network.busyMs,
-      target: clocks.target.busyMs,
+      compute: clocks.compute.busyMs,
+      network: clocks.handover.busyMs,
+      target: clocks.writer.busyMs,
     },
     ringBuffers: ring.count,
     peakBuffers: ring.peakOutstanding,

@@ -72,7 +72,7 @@ export interface EngineResult<T> {
 }
 
 export interface SealEngine {
-  /** Threads doing compute (the proxy share is divided by this). */
+  /** Threads doing compute (their summed read time is divided by this for the sourceRead clock). */
   readonly computeThreads: number;
   /** True when jobs may carry read maps (`reads`) for the engine's threads to run. */
   readonly readsBlocks: boolean;

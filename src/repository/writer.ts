@@ -3,8 +3,10 @@
  *
  *   const w = await openWriter(repo, 'job1');            // locks files/job1 (DM_ERR_REPO_LOCKED if held)
  *   const p = await w.beginPoint({ vm, disk, virtualSize, blockSize, type: 'full' });
- *   // workers: sealBlock(data, { level, identityKey: p.keys.identityKey, blobKey: p.keys.blobKey,
- *   //                           nonce: p.keys.nextNonce() })
+ *   // src/pipeline/block-processor.ts: a nonce per block from p.keys.nextNonce(), then the job's
+ *   // SealEngine (src/pipeline/seal-engine.ts: the native engine or worker threads) hashes,
+ *   // compresses and encrypts a batch with p.keys.identityKey / blobKey, and hands back each
+ *   // block's SealedBlob (core/blob.ts), its frame header already encoded:
  *   if (p.has(id)) p.putDuplicate(i, id); else await p.putBlob(i, sealed);   // or putZero/putSkipped
  *   const info = await p.commit({ readBytes, transferredBytes });            // durable + visible
  *   await w.close();

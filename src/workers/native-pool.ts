@@ -17,7 +17,7 @@
  */
 import { constants } from 'node:os';
 import { IDENTITY_BYTES, type CodecIdValue } from '../core/blob.js';
-import type { ComputePoolHandle } from '../core/native.js';
+import type { ComputePoolHandle, SealBatchOptions, SealBatchStats } from '../core/native.js';
 import { dmError, fromSystemError } from '../errors.js';
 import { FRAME_HEADER_SIZE } from '../format/constants.js';
 import type { BatchResult, BlockBatch, BlockCompute } from './pool.js';
@@ -79,12 +79,11 @@ export class NativeBlockPool implements BlockCompute {
     const level = NATIVE_LEVELS[batch.level ?? 'none'];
     if (level === undefined) throw dmError('DM_ERR_INTERNAL', `no native codec for level ${batch.level}`);
     const encrypted = op !== 'hash' && batch.blobKey !== undefined;
-    // The batch's outputs share one allocation: stats (8 doubles), payload lengths, identities,
-    // frame headers, then a byte each for codec, zero and known.
-    const out = new ArrayBuffer(64 + n * (4 + IDENTITY_BYTES + FRAME_HEADER_SIZE + 3));
-    const stats = new Float64Array(out, 0, 8);
-    const payloadLengths = new Uint32Array(out, 64, n);
-    let at = 64 + 4 * n;
+    // The batch's outputs share one allocation: payload lengths, identities, frame headers, then a
+    // byte each for codec, zero and known.
+    const out = new ArrayBuffer(n * (4 + IDENTITY_BYTES + FRAME_HEADER_SIZE + 3));
+    const payloadLengths = new Uint32Array(out, 0, n);
+    let at = 4 * n;
     const bytes = (length: number) => new Uint8Array(out, (at += length) - length, length);
     const fresh = bytes(n * IDENTITY_BYTES);
     const identities = op === 'seal' ? batch.identities! : fresh;
@@ -94,44 +93,42 @@ export class NativeBlockPool implements BlockCompute {
     const known = bytes(n);
     const set = op === 'hashAndSeal' ? batch.known : undefined;
     if (set && this.#knownWords?.buffer !== set.buffer) this.#knownWords = new Int32Array(set.buffer);
-    this.native.sealBatch(
-      this.#pool,
-      OPS[op],
+    const options: SealBatchOptions = {
+      op: OPS[op],
       level,
-      batch.identityKey ?? null,
-      encrypted ? batch.blobKey! : null,
-      slots.map((s) => s.data),
-      Uint32Array.from(slots, (s) => s.length),
+      identityKey: batch.identityKey,
+      blobKey: encrypted ? batch.blobKey : undefined,
+      data: slots.map((s) => s.data),
+      lengths: Uint32Array.from(slots, (s) => s.length),
       identities,
-      encrypted ? batch.nonces! : null,
-      batch.reads ? batch.reads.map((r) => r ?? null) : null,
-      set ? this.#knownWords! : null,
+      nonces: encrypted ? batch.nonces : undefined,
+      reads: batch.reads?.map((r) => r ?? null),
+      known: set ? this.#knownWords : undefined,
       codecs,
       payloadLengths,
       frameHeaders,
       zero,
-      known,
-      stats,
-      (status: number) => {
-        if (status !== Status.ok) return done(batchError(status, stats, batch));
-        // Sealed in place: a slot whose output is another buffer gets its payload copied there.
-        slots.forEach((s, i) => {
-          if (s.out.buffer !== s.data.buffer && !zero[i] && !known[i] && op !== 'hash')
-            s.out.set(s.data.subarray(0, payloadLengths[i]!));
-        });
-        done(undefined, {
-          identities,
-          codecs: Array.from(codecs) as CodecIdValue[],
-          payloadLengths,
-          zero,
-          known,
-          bytesRead: stats[0]!,
-          readMs: stats[1]!,
-          identity: (i) => identities.subarray(i * IDENTITY_BYTES, (i + 1) * IDENTITY_BYTES),
-          frameHeader: (i) => frameHeaders.subarray(i * FRAME_HEADER_SIZE, (i + 1) * FRAME_HEADER_SIZE),
-        });
-      },
-    );
+      knownOut: known,
+    };
+    this.native.sealBatch(this.#pool, options, (status, stats) => {
+      if (status !== Status.ok) return done(batchError(status, stats, batch));
+      // Sealed in place: a slot whose output is another buffer gets its payload copied there.
+      slots.forEach((s, i) => {
+        if (s.out.buffer !== s.data.buffer && !zero[i] && !known[i] && op !== 'hash')
+          s.out.set(s.data.subarray(0, payloadLengths[i]!));
+      });
+      done(undefined, {
+        identities,
+        codecs: Array.from(codecs) as CodecIdValue[],
+        payloadLengths,
+        zero,
+        known,
+        bytesRead: stats.bytesRead,
+        readMs: stats.readMs,
+        identity: (i) => identities.subarray(i * IDENTITY_BYTES, (i + 1) * IDENTITY_BYTES),
+        frameHeader: (i) => frameHeaders.subarray(i * FRAME_HEADER_SIZE, (i + 1) * FRAME_HEADER_SIZE),
+      });
+    });
   }
 
   /** Resolves once no batch runs or waits. */
@@ -150,22 +147,21 @@ export class NativeBlockPool implements BlockCompute {
 }
 
 /** The catalog error of a failed batch, as block-worker.ts would have raised it. */
-function batchError(status: number, stats: Float64Array, batch: BlockBatch): Error {
-  const fd = stats[4]!;
-  const offset = stats[5]!;
+function batchError(status: number, stats: SealBatchStats, batch: BlockBatch): Error {
+  const { fd, offset, failedBlock } = stats;
   const file = batch.readPaths?.[fd] ?? `fd ${fd}`;
   if (status === Status.readErrno) {
-    const code = errnoNames.get(stats[3]!) ?? `errno ${stats[3]}`;
+    const code = errnoNames.get(stats.errno) ?? `errno ${stats.errno}`;
     const sys = Object.assign(new Error(`${code}: read at ${offset}`), { code });
     return fromSystemError(sys, 'read', file);
   }
   if (status === Status.readShort)
     return dmError(
       'DM_ERR_SOURCE_TRUNCATED',
-      `the file ended at ${offset} while reading block ${stats[2]} of a batch: it shrank while open`,
+      `the file ended at ${offset} while reading block ${failedBlock} of a batch: it shrank while open`,
       { file, offset },
     );
   if (status === Status.badMap)
-    return dmError('DM_ERR_INTERNAL', `the read map of block ${stats[2]} of a batch exceeds its buffer`);
-  return dmError('DM_ERR_INTERNAL', `sealing block ${stats[2]} of a batch failed (OpenSSL AES-256-GCM)`);
+    return dmError('DM_ERR_INTERNAL', `the read map of block ${failedBlock} of a batch exceeds its buffer`);
+  return dmError('DM_ERR_INTERNAL', `sealing block ${failedBlock} of a batch failed (OpenSSL AES-256-GCM)`);
 }

@@ -9,7 +9,7 @@
  * - Batches: `submit(batch)` sends several blocks in one message (see DEFAULT_BATCH_BLOCKS).
  * - No cloning of block bytes: each slot's ArrayBuffer is moved to the worker and moved back; while in flight the
  *   slot's views are detached, and the returned views are put back into the same slot objects
- *   before the promise settles. Slots come from a BufferRing, so memory stays bounded.
+ *   before the promise settles. The pipeline makes slots over its BufferRing, so memory stays bounded.
  * - Backpressure (Node's write()/drain): at most `maxInFlight` batches run or queue; `canSubmit()`
  *   turns false at the limit and 'drain' fires once there is room again (`whenCanSubmit()` awaits
  *   it). submit() past the limit still works; it only queues more. 'drain' and the in-flight count
@@ -23,7 +23,7 @@ import { IDENTITY_BYTES, NONCE_BYTES, type CodecIdValue, type CompressionLevel }
 import type { IdentityFilter } from '../core/identity-filter.js';
 import { dmError, fromWire, isDmError } from '../errors.js';
 import { buffersOf, type BatchReply, type BatchRequest, type BlockOp } from './batch-protocol.js';
-import type { BlockSlot } from './buffer-ring.js';
+import type { BlockSlot } from './block-slot.js';
 import { FRAME_HEADER_SIZE } from '../format/constants.js';
 import { BLOCK_WORKER_DATA, resolveOptions, type BlockPoolOptions } from './pool-options.js';
 import { workerEntry } from './worker-entry.js';

@@ -1,5 +1,7 @@
 /** Deterministic test blocks: compressible text-like, incompressible, zero, tiny. */
 import { randomBytes } from 'node:crypto';
+import { TAG_BYTES } from '../../src/core/blob.js';
+import type { BlockSlot } from '../../src/workers/block-slot.js';
 
 export function textLike(size: number, seed = 1): Uint8Array {
   const words = ['backup', 'volume', 'ntfs', 'cluster', 'sector', 'block', 'repo', 'chain', '\n', ' '];
@@ -46,4 +48,25 @@ export function sameBytes(actual: Uint8Array, expected: Uint8Array): string {
   let i = 0;
   while (i < a.length && i < b.length && a[i] === b[i]) i++;
   return `differ: lengths ${a.length} vs ${b.length}, first difference at ${i}`;
+}
+
+/**
+ * One BlockSlot per block, holding it: `data` and `out` are views of one ArrayBuffer, each
+ * `capacity` + a GCM tag long (capacity: the largest block, by default).
+ */
+export function slotsHolding(
+  blocks: Uint8Array[],
+  capacity = Math.max(...blocks.map((b) => b.length)),
+): BlockSlot[] {
+  return blocks.map((b) => {
+    const outBytes = capacity + TAG_BYTES;
+    const buf = new ArrayBuffer(2 * outBytes);
+    const slot = {
+      data: new Uint8Array(buf, 0, outBytes),
+      length: b.length,
+      out: new Uint8Array(buf, outBytes),
+    };
+    slot.data.set(b);
+    return slot;
+  });
 }

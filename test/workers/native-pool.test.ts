@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IDENTITY_BYTES, NONCE_BYTES, TAG_BYTES, type CompressionLevel } from '../../src/core/blob.js';
 import { IdentityFilter } from '../../src/core/identity-filter.js';
+import type { SealBatchOptions, SealBatchStats } from '../../src/core/native.js';
 import { ReadMapBuilder } from '../../src/core/read-map.js';
 import { isDmError, type ErrorCode } from '../../src/errors.js';
 import { FRAME_HEADER_SIZE } from '../../src/format/constants.js';
@@ -253,32 +254,44 @@ describe.runIf(native)('NativeBlockPool (native/seal-batch.c) against the worker
     const { sealBatch, computePool, closeComputePool } = native!;
     const own = computePool(1);
     /** sealBatch on `own` with one 16-byte block, `level`, `data` and the callback varied. */
-    const call = (level: number, data: Uint8Array[], done: (status: number) => void = () => {}) =>
-      sealBatch(
-        own,
-        2,
+    const call = (
+      level: number,
+      data: Uint8Array[],
+      done: (status: number, stats: SealBatchStats) => void = () => {},
+    ) => sealBatch(own, options(level, data), done);
+    /** A one-block batch of 16 bytes at `level`, LZ4-sized for `data`. */
+    function options(level: number, data: Uint8Array[]): SealBatchOptions {
+      return {
+        op: 2,
         level,
-        null,
-        null,
         data,
-        Uint32Array.of(16),
-        new Uint8Array(32),
-        null,
-        null,
-        null,
-        new Uint8Array(1),
-        new Uint32Array(1),
-        new Uint8Array(FRAME_HEADER_SIZE),
-        new Uint8Array(1),
-        new Uint8Array(1),
-        new Float64Array(8),
-        done,
-      );
-    expect(() => call(2, [])).toThrow(/sealBatch: arguments/); // no blocks
-    expect(() => call(3, [new Uint8Array(32)])).toThrow(/sealBatch: arguments/); // zstd is not native
-    expect(() => call(2, [new Uint8Array(20)])).toThrow(/sealBatch: arguments/); // no room for a tag
-    const status = await new Promise<number>((resolve) => call(2, [new Uint8Array(32)], resolve));
+        lengths: Uint32Array.of(16),
+        identities: new Uint8Array(32),
+        codecs: new Uint8Array(1),
+        payloadLengths: new Uint32Array(1),
+        frameHeaders: new Uint8Array(FRAME_HEADER_SIZE),
+        zero: new Uint8Array(1),
+        knownOut: new Uint8Array(1),
+      };
+    }
+    expect(() => call(2, [])).toThrow(/sealBatch: the batch does not match/); // no blocks
+    expect(() => call(3, [new Uint8Array(32)])).toThrow(/sealBatch: the batch does not match/); // zstd is not native
+    expect(() => call(2, [new Uint8Array(20)])).toThrow(/sealBatch: the batch does not match/); // no room for a tag
+    const good = sealBatch as unknown as (...args: unknown[]) => void;
+    const one = { ...options(2, [new Uint8Array(32)]) };
+    expect(() => good(own, { ...one, codecs: undefined }, () => {})).toThrow(/does not match/); // a field missing
+    expect(() => good(own, one, undefined)).toThrow(/does not match/); // no callback
+    expect(() => good(own, one)).toThrow(/does not match/); // a positional list
+    const [status, stats] = await new Promise<[number, SealBatchStats]>((resolve) =>
+      call(2, [new Uint8Array(32)], (...r) => resolve(r)),
+    );
     expect(status).toBe(0);
+    // The statistics come back by name, each a number (no reads here: none read, nothing failed).
+    expect(Object.keys(stats).sort()).toEqual(
+      ['bytesRead', 'endedMs', 'errno', 'failedBlock', 'fd', 'offset', 'readMs', 'startedMs'].sort(),
+    );
+    expect(stats).toMatchObject({ bytesRead: 0, readMs: 0, failedBlock: 0, errno: 0 });
+    expect(stats.endedMs).toBeGreaterThanOrEqual(stats.startedMs);
     closeComputePool(own);
     expect(() => call(2, [new Uint8Array(32)])).toThrow(/compute pool is closed/);
     expect(() => closeComputePool({} as never)).toThrow(/computePool handle/);

@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { prestartCount, prestartLevel } from '../../src/cli/prestart.js';
 import { nativeFits } from '../../src/workers/native-fit.js';
-import { BufferRing } from '../../src/workers/buffer-ring.js';
 import { BlockPool } from '../../src/workers/pool.js';
 import { prestartComputeThreads } from '../../src/workers/prestart.js';
-import { textLike } from './data.js';
+import { slotsHolding, textLike } from './data.js';
 
 describe('prestartComputeThreads', () => {
   it('the next BlockPool adopts the started threads, and they do real work', async () => {
@@ -13,14 +12,8 @@ describe('prestartComputeThreads', () => {
     const pool = new BlockPool({ threads: 3, maxInFlight: 3 });
     try {
       expect(pool.adoptedThreads).toBe(2); // the third one is its own
-      const ring = new BufferRing(3, 64 * 1024);
       const block = textLike(64 * 1024, 7);
-      const slots = [0, 1, 2].map(() => {
-        const slot = ring.acquire()!;
-        slot.data.set(block);
-        slot.length = block.length;
-        return slot;
-      });
+      const slots = slotsHolding([block, block, block]);
       const results = await Promise.all(
         slots.map((slot) => pool.submit({ op: 'hash', identityKey: randomBytes(32).fill(1), slots: [slot] })),
       );
