@@ -22,7 +22,7 @@ import type { RepoConfig } from '../format/config.js';
 import { ensureDir, fsyncDir, writeAtomic } from './fs-util.js';
 import { checkCreatable } from './leftovers.js';
 import { kindOf } from '../core/regular-file.js';
-import { pathKind, readRegularFile } from './safe-fs.js';
+import { MAX_CONFIG_BYTES, pathKind, readRegularFile } from './safe-fs.js';
 import type { RepoHandle } from './handle.js';
 import { nodeIo } from './io.js';
 import type { RepoIo } from './io.js';
@@ -43,9 +43,6 @@ export interface OpenRepositoryOptions {
 export interface Repository extends RepoHandle {
   readonly createdMs: number;
 }
-
-/** A config is 160 bytes; anything much larger is not one (and is not read into memory). */
-const MAX_CONFIG_BYTES = 64 * 1024;
 
 async function readConfig(dir: string): Promise<RepoConfig | undefined> {
   const file = paths.config(dir);

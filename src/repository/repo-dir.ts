@@ -3,25 +3,20 @@
  * config magic ("DMREPO\r\n", docs/repository-format.md §3). Used to refuse output targets that
  * lie anywhere inside a repository (restore -o, convert -o): one wrong path must not destroy it.
  */
-import { lstat, open, realpath } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { CONFIG_MAGIC } from '../format/constants.js';
 import { paths } from './layout.js';
+import { MAX_CONFIG_BYTES, readRegularFile } from './safe-fs.js';
 
 /** True when `dir` holds a `config` regular file that starts with the repository config magic. */
 export async function isRepositoryDir(dir: string): Promise<boolean> {
-  const file = paths.config(dir);
   try {
-    // lstat first: a FIFO or device named `config` is never opened (opening a FIFO blocks).
-    if (!(await lstat(file)).isFile()) return false;
-    const fh = await open(file, 'r');
-    try {
-      const head = new Uint8Array(CONFIG_MAGIC.length);
-      const { bytesRead } = await fh.read(head, 0, head.length, 0);
-      return bytesRead === head.length && head.every((b, i) => b === CONFIG_MAGIC[i]);
-    } finally {
-      await fh.close();
-    }
+    // Never blocks or follows: a FIFO, device or symlink named `config` is not opened (safe-fs.ts).
+    const head = await readRegularFile(paths.config(dir), MAX_CONFIG_BYTES, 'config');
+    return (
+      head !== undefined && head.length >= CONFIG_MAGIC.length && CONFIG_MAGIC.every((b, i) => head[i] === b)
+    );
   } catch {
     return false;
   }

@@ -39,6 +39,9 @@ export function wrongKind(
   );
 }
 
+/** A config is 160 bytes; anything much larger is not one (and is not read into memory). */
+export const MAX_CONFIG_BYTES = 64 * 1024;
+
 /**
  * The whole content of a regular file of at most `maxBytes`, or undefined when it does not exist.
  * Anything else at the path (FIFO, device, directory, symlink) throws `code` naming it, without
